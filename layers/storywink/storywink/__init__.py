@@ -1,0 +1,1 @@
+"""Storywink: a family's photos in, an illustrated picture book out."""

@@ -1,0 +1,47 @@
+"""Typed settings, read from the environment once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: str = Field("local", alias="STORYWINK_ENV")
+
+    # Database: DATABASE_URL wins; in the cloud the URL lives in a Secrets Manager secret.
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    database_secret_arn: str | None = Field(None, alias="DATABASE_SECRET_ARN")
+
+    # Storage
+    bucket_name: str = Field("storywink-local-media", alias="MEDIA_BUCKET")
+    upload_url_ttl_seconds: int = Field(900, alias="UPLOAD_URL_TTL_SECONDS")
+    download_url_ttl_seconds: int = Field(300, alias="DOWNLOAD_URL_TTL_SECONDS")
+
+    # Book rules
+    max_pages: int = Field(20, alias="MAX_PAGES")
+    max_photo_bytes: int = Field(15 * 1024 * 1024, alias="MAX_PHOTO_BYTES")
+    max_photo_pixels: int = Field(50_000_000, alias="MAX_PHOTO_PIXELS")
+
+    # Auth: tokens are verified against this JWKS (Cognito's in the cloud, a local file locally).
+    jwks_url: str | None = Field(None, alias="AUTH_JWKS_URL")
+    jwt_issuer: str = Field("storywink-local", alias="AUTH_ISSUER")
+    jwt_audience: str = Field("storywink-api", alias="AUTH_AUDIENCE")
+    jwt_algorithm: str = Field("RS256", alias="AUTH_ALGORITHM")
+    admin_group: str = Field("admin", alias="AUTH_ADMIN_GROUP")
+
+    # CORS origins allowed to call the API from a browser, comma separated.
+    cors_origins: str = Field("*", alias="CORS_ORIGINS")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

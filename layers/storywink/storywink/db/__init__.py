@@ -1,0 +1,1 @@
+"""PostgreSQL access: the lazy engine, the tables, repositories and migrations."""

@@ -1,0 +1,44 @@
+"""An embedded PostgreSQL 16 (pgserver) for development and tests, reached by pg8000 over its unix socket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+
+@dataclass
+class EmbeddedPostgres:
+    pgdata: Path
+    server: object
+
+    def url(self, database: str = "postgres") -> str:
+        socket_dir = self.server.get_postmaster_info().socket_dir or self.pgdata  # type: ignore[attr-defined]
+        return f"postgresql+pg8000://postgres@/{database}?unix_sock={socket_dir}/.s.PGSQL.5432"
+
+    def create_database(self, name: str, *, recreate: bool = False) -> str:
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+                if exists and recreate:
+                    conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                    exists = False
+                if not exists:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            engine.dispose()
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.server.cleanup()  # type: ignore[attr-defined]
+
+
+def start_embedded_postgres(pgdata: Path) -> EmbeddedPostgres:
+    """Start (or join) the embedded server whose data lives in ``pgdata``; it stops when this process exits."""
+    import pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return EmbeddedPostgres(pgdata=pgdata, server=server)

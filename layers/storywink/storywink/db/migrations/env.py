@@ -1,0 +1,34 @@
+"""Alembic environment: runs against the connection handed in by storywink.db.migrate, or DATABASE_URL."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from storywink.db.tables import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    from storywink.db.engine import resolve_database_url
+
+    engine = create_engine(resolve_database_url())
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
+    engine.dispose()
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) migrations are not supported; run against a database.")
+run_migrations_online()

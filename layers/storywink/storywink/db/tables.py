@@ -1,0 +1,169 @@
+"""SQLAlchemy 2 ORM tables. Enum columns are native PostgreSQL enums built from storywink.domain.enums."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus, Plan
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def pg_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A native enum whose database labels are the Python values (one spelling everywhere)."""
+    return Enum(enum_cls, name=name, values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class User(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # the auth subject
+    email: Mapped[str | None] = mapped_column(String(320))
+    plan: Mapped[Plan] = mapped_column(pg_enum(Plan, "user_plan"), default=Plan.FREE)
+
+
+class Asset(Timestamps, Base):
+    __tablename__ = "assets"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), index=True)
+    s3_key: Mapped[str] = mapped_column(String(512), unique=True)
+    thumbnail_key: Mapped[str] = mapped_column(String(512))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+
+class Book(Timestamps, Base):
+    __tablename__ = "books"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    child_name: Mapped[str] = mapped_column(String(100))
+    art_style: Mapped[str] = mapped_column(String(40))
+    tone: Mapped[str | None] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(Text)
+    key_characters: Mapped[str | None] = mapped_column(Text)
+    special_objects: Mapped[str | None] = mapped_column(Text)
+    excitement_element: Mapped[str | None] = mapped_column(Text)
+    auto_illustrate: Mapped[bool] = mapped_column(Boolean, default=True)
+    cover_asset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL", use_alter=True), nullable=True
+    )
+    status: Mapped[BookStatus] = mapped_column(pg_enum(BookStatus, "book_status"), default=BookStatus.DRAFT)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    pdf_key: Mapped[str | None] = mapped_column(String(512))
+    generation_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    execution_arn: Mapped[str | None] = mapped_column(String(2048))
+    last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="book", order_by="Page.page_number", cascade="all, delete-orphan", passive_deletes=True
+    )
+    cover_asset: Mapped[Asset | None] = relationship(foreign_keys=[cover_asset_id])
+
+
+class Page(Timestamps, Base):
+    __tablename__ = "pages"
+    __table_args__ = (
+        # Deferred so a reorder can swap numbers inside one transaction.
+        UniqueConstraint("book_id", "page_number", deferrable=True, initially="DEFERRED"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    page_number: Mapped[int] = mapped_column(Integer)
+    is_title_page: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str | None] = mapped_column(Text)
+    text_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    illustration_notes: Mapped[str | None] = mapped_column(Text)
+    illustration_key: Mapped[str | None] = mapped_column(String(512))
+    moderation_status: Mapped[ModerationStatus] = mapped_column(
+        pg_enum(ModerationStatus, "moderation_status"), default=ModerationStatus.PENDING
+    )
+    moderation_reason: Mapped[str | None] = mapped_column(Text)
+
+    book: Mapped[Book] = relationship(back_populates="pages")
+    asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
+
+
+class JobRun(Base):
+    """One attempt of one pipeline step (job history)."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), index=True)
+    page_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), nullable=True)
+    step: Mapped[JobStep] = mapped_column(pg_enum(JobStep, "job_step"))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[JobStatus] = mapped_column(pg_enum(JobStatus, "job_status"))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(80))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(80))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class BookEvent(Base):
+    """Append-only progress log; ``seq`` runs 1, 2, 3, ... per book with no gaps."""
+
+    __tablename__ = "book_events"
+    __table_args__ = (UniqueConstraint("book_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

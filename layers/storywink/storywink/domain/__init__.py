@@ -1,0 +1,1 @@
+"""Pure domain: enums, rules, errors and schemas. Imports nothing else of ours."""

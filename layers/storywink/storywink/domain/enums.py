@@ -1,0 +1,45 @@
+"""Every enumerated value of the domain, defined once and used everywhere (API, database, workers)."""
+
+from enum import StrEnum
+
+
+class BookStatus(StrEnum):
+    DRAFT = "DRAFT"
+    GENERATING = "GENERATING"
+    STORY_READY = "STORY_READY"
+    ILLUSTRATING = "ILLUSTRATING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+class ModerationStatus(StrEnum):
+    PENDING = "PENDING"
+    OK = "OK"
+    FLAGGED = "FLAGGED"
+    FAILED = "FAILED"
+
+
+class Plan(StrEnum):
+    FREE = "free"
+    PREMIUM = "premium"
+
+
+class ArtStyle(StrEnum):
+    WATERCOLOR = "watercolor"
+    CARTOON = "cartoon"
+    PENCIL_SKETCH = "pencil-sketch"
+
+
+class JobStep(StrEnum):
+    STORY = "STORY"
+    ILLUSTRATION = "ILLUSTRATION"
+    FINALIZE = "FINALIZE"
+    PDF = "PDF"
+
+
+class JobStatus(StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    DEAD_LETTERED = "DEAD_LETTERED"
