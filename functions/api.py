@@ -1,0 +1,17 @@
+"""HTTP API -> FastAPI through Mangum. Handler: api.handler."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from mangum import Mangum
+
+from storywink.api.app import create_app
+from storywink.observability import logger, metrics, tracer
+
+app = create_app()
+_asgi = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    return _asgi(event, context)

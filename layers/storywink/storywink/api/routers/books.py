@@ -1,0 +1,63 @@
+"""/v1/books: create, "my library", read, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.presenters import book_out, book_summary
+from storywink.api.schemas import BookCreate, BookOut, BookPage, BookUpdate
+from storywink.domain.enums import BookStatus
+from storywink.services import books
+
+router = APIRouter(prefix="/v1/books", tags=["books"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=BookOut, summary="Create a book draft")
+def create_book(body: BookCreate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
+    book = books.create_book(session, user.id, body.model_dump())
+    return book_out(book, media, settings)
+
+
+@router.get("", response_model=BookPage, summary="My library, newest first")
+def list_books(
+    user: CurrentUser,
+    session: SessionDep,
+    media: MediaDep,
+    settings: SettingsDep,
+    status_filter: Annotated[BookStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+):
+    found, next_cursor = books.list_books(session, user.id, status=status_filter, limit=limit, cursor=cursor)
+    counts = books.page_counts(session, [book.id for book in found])
+    return BookPage(
+        items=[book_summary(book, counts.get(book.id, 0), media, settings) for book in found],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/{book_id}", response_model=BookOut, summary="A book with its pages in order")
+def get_book(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
+    return book_out(books.get_owned_book(session, user.id, book_id), media, settings)
+
+
+@router.patch("/{book_id}", response_model=BookOut, summary="Change a book's details")
+def update_book(
+    book_id: UUID, body: BookUpdate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+):
+    book = books.get_owned_book(session, user.id, book_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("title", "child_name", "art_style", "auto_illustrate"):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    return book_out(books.update_book(session, book, changes), media, settings)
+
+
+@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a book and its files")
+def delete_book(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep) -> Response:
+    books.delete_book(session, media, books.get_owned_book(session, user.id, book_id, for_update=True))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

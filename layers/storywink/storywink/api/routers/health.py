@@ -1,0 +1,23 @@
+"""/healthz: is the API up and can it reach its database."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from storywink.db.engine import get_engine
+from storywink.observability import logger
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness and database check")
+def health() -> JSONResponse:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        logger.exception("health check: database unreachable")
+        return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,46 @@
+"""/v1/books/{id}/pages and /cover: edit texts, reorder, choose the cover."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.presenters import book_out, page_out
+from storywink.api.schemas import BookOut, CoverChoice, PageOrder, PageOut, PageUpdate
+from storywink.services import books
+
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["pages"])
+
+
+@router.patch("/pages/{page_id}", response_model=PageOut, summary="Edit a page's text")
+def update_page(
+    book_id: UUID,
+    page_id: UUID,
+    body: PageUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    media: MediaDep,
+    settings: SettingsDep,
+):
+    book = books.get_owned_book(session, user.id, book_id, for_update=True)
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return page_out(books.update_page(session, book, page_id, changes), media, settings)
+
+
+@router.put("/pages/order", response_model=BookOut, summary="Put the pages in a new order")
+def reorder_pages(
+    book_id: UUID, body: PageOrder, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+):
+    book = books.get_owned_book(session, user.id, book_id, for_update=True)
+    books.reorder_pages(session, book, body.page_ids)
+    return book_out(books.get_owned_book(session, user.id, book_id), media, settings)
+
+
+@router.put("/cover", response_model=BookOut, summary="Choose the cover photo (its page becomes the title page)")
+def set_cover(
+    book_id: UUID, body: CoverChoice, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+):
+    book = books.get_owned_book(session, user.id, book_id, for_update=True)
+    return book_out(books.set_cover(session, book, body.page_id), media, settings)

@@ -1,0 +1,46 @@
+"""/v1/books/{id}/photos: presigned uploads, then confirm them into pages."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.presenters import book_out
+from storywink.api.schemas import BookOut, PhotoConfirmRequest, PhotoUploadRequest, PhotoUploadResponse, PhotoUploadTicket
+from storywink.services import books, photos
+
+router = APIRouter(prefix="/v1/books/{book_id}/photos", tags=["photos"])
+
+
+@router.post("", response_model=PhotoUploadResponse, summary="Presigned uploads for new photos")
+def request_uploads(
+    book_id: UUID, body: PhotoUploadRequest, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+):
+    book = books.get_owned_book(session, user.id, book_id)
+    tickets = photos.request_uploads(
+        book, [(p.content_type, p.size, p.filename) for p in body.photos], settings, media
+    )
+    return PhotoUploadResponse(
+        uploads=[
+            PhotoUploadTicket(
+                upload_id=t.upload_id, url=t.url, headers=t.headers, expires_at=t.expires_at, filename=t.filename
+            )
+            for t in tickets
+        ]
+    )
+
+
+@router.post(
+    "/confirm",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookOut,
+    summary="Check uploaded photos and add them as pages (all or none)",
+)
+def confirm_uploads(
+    book_id: UUID, body: PhotoConfirmRequest, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+):
+    book = books.get_owned_book(session, user.id, book_id, for_update=True)
+    photos.confirm_uploads(session, book, body.upload_ids, settings, media)
+    return book_out(books.get_owned_book(session, user.id, book_id), media, settings)

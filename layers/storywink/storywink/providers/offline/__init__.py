@@ -1,0 +1,1 @@
+"""Providers that need no network and no key: the default for the local stack, tests and demos."""

@@ -1,0 +1,1 @@
+"""Use cases: what the API and the workers ask for, built on repositories and storage."""

@@ -1,0 +1,1 @@
+"""S3 media: object keys and the operations the services need."""

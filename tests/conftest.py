@@ -1,0 +1,155 @@
+"""Shared fixtures: an embedded PostgreSQL, a moto server, a local token issuer and an API client."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STATE_DIR = REPO / ".storywink"
+SAMPLE_PHOTOS = REPO / "samples" / "photos"
+BUCKET = "storywink-test-media"
+TABLES = "users, books, assets, pages, job_runs, book_events"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server on 127.0.0.1 that every boto3 client in this process talks to; stops with the session."""
+    from moto.server import ThreadedMotoServer
+
+    from storywink.aws import reset_clients
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "MEDIA_BUCKET": BUCKET,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "Storywink",
+            "POWERTOOLS_DEV": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    reset_clients()
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory: pytest.TempPathFactory):
+    from storywink.auth.local_issuer import load_or_create_issuer
+
+    local = load_or_create_issuer(tmp_path_factory.mktemp("auth"), "storywink-test", "storywink-api")
+    os.environ.update(
+        {"AUTH_JWKS_URL": local.jwks_url, "AUTH_ISSUER": local.issuer, "AUTH_AUDIENCE": local.audience}
+    )
+    _reset_settings()
+    return local
+
+
+def _reset_settings() -> None:
+    from storywink.config import get_settings
+    from storywink.db.engine import reset_engine
+
+    get_settings.cache_clear()
+    reset_engine()
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres():
+    from storywink.db.embedded import start_embedded_postgres
+
+    server = start_embedded_postgres(STATE_DIR / "test-pg")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(embedded_postgres) -> str:
+    """A migrated database of this test session's own (TEST_DATABASE_URL selects a real server instead)."""
+    from storywink.db import migrate
+
+    url = os.environ.get("TEST_DATABASE_URL") or embedded_postgres.create_database(
+        f"storywink_test_{_worker()}", recreate=True
+    )
+    migrate.upgrade(url)
+    os.environ["DATABASE_URL"] = url
+    _reset_settings()
+    return url
+
+
+@pytest.fixture
+def db(database_url: str, aws_environment: str) -> Iterator[None]:
+    """A clean database and bucket for each test."""
+    yield
+    from sqlalchemy import text
+
+    from storywink.db.engine import get_engine
+    from storywink.storage.media import MediaStore
+
+    with get_engine().begin() as connection:
+        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+    MediaStore(BUCKET).delete_prefix("")
+
+
+@pytest.fixture
+def session(db):
+    from storywink.db.engine import get_sessionmaker
+
+    with get_sessionmaker()() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def media(aws_environment):
+    from storywink.storage.media import MediaStore
+
+    return MediaStore(BUCKET)
+
+
+@pytest.fixture
+def client(db, issuer):
+    from fastapi.testclient import TestClient
+
+    from storywink.api.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth(issuer) -> Callable[..., dict[str, str]]:
+    """Headers with a fresh token for a user: auth("alice"), auth("bob", plan="premium")."""
+
+    def headers(user_id: str = "alice", **claims) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.mint(user_id, **claims)}"}
+
+    return headers
+
+
+@pytest.fixture
+def sample_photos() -> list[Path]:
+    return sorted(SAMPLE_PHOTOS.glob("*.jpg"))
