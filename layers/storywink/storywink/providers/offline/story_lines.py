@@ -149,7 +149,7 @@ SCENE_BUSY = (
     "There was so much to see, everywhere {name} looked!",
     "Wherever {name} looked, there was something new to spot.",
 )
-SCENE_CALM = ("Everything was calm and still. Hush, hush.",)
+SCENE_CALM = ("Everything was calm, quiet and still.", "It was peaceful, hushed and still.")
 SCENE_VIVID = ("The colours were bold and bright: {colour} and {colour2}!",)
 SCENE_MUTED = ("The colours were soft and gentle, like a sleepy dream.",)
 
@@ -254,6 +254,19 @@ REACTION: Pool = {
     ),
 }
 
+AFTERGLOW: Pool = {
+    "base": (
+        "{name} was still smiling about {excitement}.",
+        "After all that excitement, it was time for a little rest.",
+        "{name} and {friends} talked about it again and again.",
+        "Slowly, the day began to wind down.",
+    ),
+    "funny": ("{name} told the story again, and it got sillier every time.",),
+    "gentle": ("Everything grew quiet and peaceful again.",),
+    "adventurous": ("The explorer headed for home, full of stories to tell.",),
+    "magical": ("The sparkles faded slowly, but the magic stayed in {name_s} heart.",),
+}
+
 ENDING: Pool = {
     "base": (
         "At the end of the day, {name} came home happy and tired.",
@@ -282,4 +295,4 @@ ENDING: Pool = {
     ),
 }
 
-THE_END = "The End."
+THE_END: Pool = {"base": ("The End.",)}

@@ -1,0 +1,310 @@
+"""The offline story writer: a personalised picture-book story from templates and photo traits.
+
+The book is planned as an arc (opening, exploring, a build-up, the exciting moment, winding
+down, a warm ending); every page describes its own photo and carries its part of the arc.
+Choices come from a random generator seeded with the book's inputs, so the same book always
+gets the same story and two books get different ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+
+from storywink.providers.base import PageStory, StoryRequest, StoryResult
+from storywink.providers.offline import story_lines as lines
+from storywink.providers.offline.photo_reading import PhotoTraits, read_photo
+from storywink.providers.offline.story_phrases import (
+    ObjectPhrase,
+    capitalise_sentences,
+    clean,
+    companion,
+    event_phrase,
+    join_list,
+    join_objects,
+    object_phrase,
+    possessive,
+    split_list,
+)
+from storywink.providers.offline.story_text import Writer
+
+NAME = "offline"
+
+# Usage is estimated as a hosted model would count it, so quotas and job history work offline.
+_TOKENS_PER_WORD = 1.3
+_TOKENS_PER_PHOTO = 85
+_PROMPT_OVERHEAD_WORDS = 180
+
+_TONE_WORDS = {
+    "funny": ("funny", "silly", "humo", "playful", "goofy", "giggl", "comic", "hilarious", "cheeky"),
+    "gentle": ("gentle", "calm", "sooth", "bedtime", "sleep", "cosy", "cozy", "sweet", "soft", "quiet", "peace"),
+    "adventurous": ("adventur", "excit", "brave", "bold", "daring", "action", "epic", "thrill", "hero"),
+    "magical": ("magic", "whimsical", "dream", "fantasy", "fairy", "enchant", "wonder"),
+}
+_MOODS = {
+    "funny": "playful and funny, big expressions",
+    "gentle": "gentle and cosy, soft light",
+    "adventurous": "bold and adventurous, a sense of movement",
+    "magical": "magical and wondrous, a little sparkle",
+    "warm": "warm and happy",
+}
+_SETTING_WORDS = {"night-sky": "a starry night sky", "outdoor": "outdoors", "indoor": "indoors"}
+_NEUTRAL_COLOURS = ("black", "grey", "white")
+
+
+@dataclass
+class _Book:
+    """Everything the sentences can refer to, plus what has been said so far."""
+
+    name: str
+    tone: str
+    theme: str | None
+    friends: list[str]
+    objects: list[ObjectPhrase]
+    excitement: str | None
+    friends_introduced: bool = False
+    mentioned_objects: set[int] = field(default_factory=set)
+
+
+class OfflineStoryProvider:
+    name = NAME
+
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        book = _book(request)
+        writer = Writer(random.Random(_seed(request)), book.tone)
+        pages = sorted(request.pages, key=lambda page: page.page_number)
+        story_pages = [page for page in pages if not page.is_title_page]
+        roles = dict(zip((p.page_id for p in story_pages), _arc(len(story_pages)), strict=True))
+        beats = _beats(book, [roles[p.page_id] for p in story_pages])
+        beat_by_page = {story_pages[i].page_id: beat for i, beat in beats.items()}
+
+        written = []
+        for page in pages:
+            traits = read_photo(page.photo)
+            role = "title" if page.is_title_page else roles[page.page_id]
+            text, shown = _write_page(writer, book, role, traits, beat_by_page.get(page.page_id))
+            notes = _illustration_notes(book, role, traits, request.art_style, shown)
+            written.append(PageStory(page_id=page.page_id, text=text, illustration_notes=notes))
+
+        title = clean(request.title) or _default_title(book)
+        return StoryResult(
+            pages=written,
+            title=title,
+            prompt_tokens=_prompt_tokens(request),
+            completion_tokens=_estimate_tokens(" ".join([title, *(p.text for p in written)])),
+            provider=NAME,
+        )
+
+
+def _book(request: StoryRequest) -> _Book:
+    name = clean(request.child_name) or "our little hero"
+    excitement = clean(request.excitement_element)
+    return _Book(
+        name=name,
+        tone=_tone(request.tone),
+        theme=clean(request.theme),
+        friends=[companion(raw, possessive(name)) for raw in split_list(request.key_characters)],
+        objects=[object_phrase(raw) for raw in split_list(request.special_objects)],
+        excitement=event_phrase(excitement) if excitement else None,
+    )
+
+
+def _tone(tone: str | None) -> str:
+    lowered = (tone or "").lower()
+    for key, words in _TONE_WORDS.items():
+        if any(word in lowered for word in words):
+            return key
+    return "warm"
+
+
+def _seed(request: StoryRequest) -> int:
+    digest = hashlib.sha256()
+    for value in (request.book_id, request.title, request.child_name, request.art_style, request.tone,
+                  request.theme, request.key_characters, request.special_objects, request.excitement_element):
+        digest.update((value or "").encode() + b"\x00")
+    for page in request.pages:
+        digest.update(f"{page.page_id}:{page.page_number}:{page.is_title_page}".encode())
+        digest.update(hashlib.sha256(page.photo).digest())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def _arc(count: int) -> list[str]:
+    """The role of each story page: the exciting moment comes about three quarters through."""
+    if count == 0:
+        return []
+    if count == 1:
+        return ["solo"]
+    if count == 2:
+        return ["opening", "finale"]
+    climax = min(max(round((count - 1) * 0.75), 1), count - 2)
+    roles = ["opening"] + ["explore"] * (count - 2) + ["ending"]
+    roles[climax] = "climax"
+    if climax - 1 > 0:
+        roles[climax - 1] = "anticipate"
+    for index in range(climax + 1, count - 1):
+        roles[index] = "afterglow"
+    return roles
+
+
+def _beats(book: _Book, roles: list[str]) -> dict[int, tuple[str, int | None]]:
+    """Spreads the key characters and special objects over the pages that have room for them.
+
+    A beat is ("friends", None) or ("object", index into book.objects). On exploring and
+    winding-down pages a beat takes the place of the page's own action line, keeping pages
+    short; the build-up page is used only when a short book has no other room. Too few pages:
+    the objects are merged into one mention.
+    """
+    beats: list[tuple[str, int | None]] = [("friends", None)] if book.friends else []
+    beats += [("object", index) for index in range(len(book.objects))]
+    slots = [i for i, role in enumerate(roles) if role in ("opening", "explore", "afterglow")]
+    if len(slots) < len(beats):
+        slots = sorted(slots + [i for i, role in enumerate(roles) if role == "anticipate"])
+    if not beats or not slots:
+        return {}
+    if len(beats) > len(slots) and len(book.objects) > 1:
+        book.objects[:] = [join_objects(book.objects)]
+        beats = [beat for beat in beats if beat[0] == "friends"] + [("object", 0)]
+    beats = beats[: len(slots)]
+    return {slots[j * len(slots) // len(beats)]: beat for j, beat in enumerate(beats)}
+
+
+def _write_page(writer: Writer, book: _Book, role: str, traits: PhotoTraits, beat) -> tuple[str, list[str]]:
+    """Returns the page text and what the illustration should show besides the child."""
+    slots = _slots(book, traits)
+    scene = _scene_pool(traits)
+    plan = {
+        "title": [lines.TITLE],
+        "solo": [lines.OPENING, scene, _climax_pool(book), lines.THE_END],
+        "opening": [lines.OPENING, scene],
+        "explore": [scene, lines.EXPLORE],
+        "anticipate": [scene, lines.ANTICIPATE],
+        "climax": [scene, _climax_pool(book), lines.REACTION],
+        "afterglow": [scene, lines.AFTERGLOW],
+        "ending": [scene, lines.ENDING, lines.THE_END],
+        "finale": [_climax_pool(book), lines.ENDING, lines.THE_END],
+    }[role]
+    shown: list[str] = []
+    if beat is not None and role in ("explore", "afterglow"):
+        plan = plan[:1]
+    sentences = [writer.pick(pool, slots) for pool in plan]
+    if beat is not None:
+        sentences.append(_beat_sentence(writer, book, beat, slots, shown))
+    text = " ".join(sentence for sentence in sentences if sentence)
+    return capitalise_sentences(text), shown
+
+
+def _beat_sentence(writer: Writer, book: _Book, beat, slots: dict, shown: list[str]) -> str | None:
+    kind, index = beat
+    if kind == "friends":
+        book.friends_introduced = True
+        shown.append(join_list(book.friends))
+        return writer.pick(lines.COMPANIONS, {**slots, **_friend_slots(book, writer)})
+    phrase = book.objects[index]
+    mention = phrase.later if index in book.mentioned_objects else phrase.first
+    book.mentioned_objects.add(index)
+    shown.append(phrase.later)
+    return writer.pick(lines.OBJECT, {**slots, "object": mention, "the_object": phrase.later})
+
+
+def _slots(book: _Book, traits: PhotoTraits) -> dict[str, str | None]:
+    colour, colour2 = _colours(traits)
+    slots = {
+        "name": book.name,
+        "name_s": possessive(book.name),
+        "theme": book.theme,
+        "excitement": book.excitement,
+        "colour": colour,
+        "colour2": colour2,
+        "friends": None,
+        "friend": None,
+        "object": None,
+        "the_object": book.objects[min(book.mentioned_objects)].later if book.mentioned_objects else None,
+    }
+    if book.friends_introduced:
+        slots.update(friends=join_list(book.friends), friend=book.friends[0])
+    return slots
+
+
+def _friend_slots(book: _Book, writer: Writer) -> dict[str, str]:
+    return {"friends": join_list(book.friends), "friend": writer.choice(book.friends)}
+
+
+def _colours(traits: PhotoTraits) -> tuple[str, str | None]:
+    # Lead with a colour a child would point at: "warm orange" before "charcoal grey".
+    ordered = sorted(traits.colours, key=lambda name: name.endswith(_NEUTRAL_COLOURS))
+    if traits.setting == "night-sky":
+        ordered = list(traits.colours)
+    return ordered[0], ordered[1] if len(ordered) > 1 else None
+
+
+def _scene_pool(traits: PhotoTraits) -> lines.Pool:
+    if traits.setting == "night-sky":
+        return lines.SCENE_NIGHT_SKY  # only star lines, so a starry photo always reads as one
+    if traits.setting == "outdoor":
+        base = lines.SCENE_OUTDOOR_BRIGHT if traits.light == "bright" else lines.SCENE_OUTDOOR_DIM
+    else:
+        base = {
+            "bright": lines.SCENE_INDOOR_BRIGHT,
+            "soft": lines.SCENE_INDOOR_SOFT,
+            "dark": lines.SCENE_INDOOR_DARK,
+        }[traits.light]
+    extras = lines.SCENE_BUSY if traits.busy else lines.SCENE_CALM
+    if traits.warmth == "warm":
+        extras += lines.SCENE_WARM
+    elif traits.warmth == "cool":
+        extras += lines.SCENE_COOL
+    if traits.vividness == "vivid":
+        extras += lines.SCENE_VIVID
+    elif traits.vividness == "muted":
+        extras += lines.SCENE_MUTED
+    return {"base": base["base"] + extras}
+
+
+def _climax_pool(book: _Book) -> lines.Pool:
+    return lines.CLIMAX if book.excitement else lines.CLIMAX_WITHOUT_EXCITEMENT
+
+
+def _illustration_notes(book: _Book, role: str, traits: PhotoTraits, art_style: str, shown: list[str]) -> str:
+    focus = {
+        "title": f"Title page: a welcoming portrait of {book.name}, leaving calm space for the title.",
+        "solo": f"The whole story in one picture: {book.name}, happy and clearly the hero.",
+        "opening": f"Opening page: introduce {book.name}, clearly recognisable from the photo.",
+        "explore": f"Show {book.name} exploring and curious; keep the photo's composition.",
+        "anticipate": "Build anticipation: a hint that something exciting is about to happen.",
+        "climax": f"The big moment{f' ({book.excitement})' if book.excitement else ''}: "
+        "the most dynamic, joyful picture in the book.",
+        "afterglow": f"Winding down: {book.name} relaxed and smiling.",
+        "ending": "Closing page: calm, warm and cosy.",
+        "finale": f"The big moment and a happy ending for {book.name}.",
+    }[role]
+    notes = [
+        focus,
+        f"Setting: {_SETTING_WORDS[traits.setting]}, {traits.light} light, {traits.orientation} framing.",
+        f"Palette: {', '.join(traits.colours)}.",
+        f"Mood: {_MOODS[book.tone]}.",
+        f"Style: {art_style}.",
+    ]
+    if shown:
+        notes.insert(1, f"Include {join_list(shown)}.")
+    if traits.busy:
+        notes.append("Simplify the busy background so the main subject stands out.")
+    return " ".join(notes)
+
+
+def _default_title(book: _Book) -> str:
+    if book.theme:
+        return f"{book.name} and the Big {book.theme[0].upper()}{book.theme[1:]} Adventure"
+    return f"{possessive(book.name)} Big Adventure"
+
+
+def _estimate_tokens(text: str) -> int:
+    return round(len(text.split()) * _TOKENS_PER_WORD)
+
+
+def _prompt_tokens(request: StoryRequest) -> int:
+    fields = (request.title, request.child_name, request.tone, request.theme, request.key_characters,
+              request.special_objects, request.excitement_element)
+    words = _PROMPT_OVERHEAD_WORDS + sum(len((value or "").split()) for value in fields)
+    return round(words * _TOKENS_PER_WORD) + _TOKENS_PER_PHOTO * len(request.pages)
+

@@ -1,0 +1,40 @@
+"""Picks and fills sentence templates without repeating one within a book."""
+
+from __future__ import annotations
+
+import random
+from string import Formatter
+
+from storywink.providers.offline.story_lines import Pool
+
+# How often a tone's own lines win over the lines that fit every tone: often enough that a
+# funny book sounds funny, not always, so it does not become a string of jokes.
+_TONE_PREFERENCE = 0.65
+
+
+class Writer:
+    def __init__(self, rng: random.Random, tone: str) -> None:
+        self._rng = rng
+        self._tone = tone
+        self._used: set[str] = set()
+
+    def choice(self, options: list[str]) -> str:
+        return self._rng.choice(options)
+
+    def pick(self, pool: Pool, slots: dict[str, str | None]) -> str | None:
+        toned = [t for t in pool.get(self._tone, ()) if _fits(t, slots)]
+        every = [t for t in pool["base"] if _fits(t, slots)] + toned
+        fresh_toned = [t for t in toned if t not in self._used]
+        if fresh_toned and self._rng.random() < _TONE_PREFERENCE:
+            candidates = fresh_toned
+        else:
+            candidates = [t for t in every if t not in self._used] or every
+        if not candidates:
+            return None
+        template = self._rng.choice(candidates)
+        self._used.add(template)
+        return template.format(**slots)
+
+
+def _fits(template: str, slots: dict[str, str | None]) -> bool:
+    return all(slots.get(name) for _, name, _, _ in Formatter().parse(template) if name)

@@ -1,0 +1,46 @@
+"""GET /v1/books/{id}/status: the seed's BookProgress computed from the database."""
+
+from __future__ import annotations
+
+import uuid
+
+from storywink.db.tables import Book, JobRun, Page
+from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus
+
+
+def test_a_draft_reports_nothing_started(client, auth, book_with_photos):
+    book = book_with_photos(2)
+    assert client.get(f"/v1/books/{book['id']}/status", headers=auth()).json() == {
+        "status": "DRAFT",
+        "storyGeneration": {"started": False, "completed": False, "error": None},
+        "illustrations": {"total": 2, "completed": 0, "failed": 0, "inProgress": 0},
+    }
+
+
+def test_progress_counts_pages_and_jobs(client, auth, book_with_photos, session):
+    book = book_with_photos(4)
+    book_id = uuid.UUID(book["id"])
+    pages = session.query(Page).filter_by(book_id=book_id).order_by(Page.page_number).all()
+    session.get(Book, book_id).status = BookStatus.ILLUSTRATING
+    pages[0].moderation_status = ModerationStatus.OK
+    pages[1].moderation_status = ModerationStatus.FLAGGED
+    session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.FAILED, error_message="timeout"))
+    session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.SUCCEEDED))
+    session.add(JobRun(book_id=book_id, page_id=pages[2].id, step=JobStep.ILLUSTRATION, status=JobStatus.RUNNING))
+    session.commit()
+    progress = client.get(f"/v1/books/{book['id']}/status", headers=auth()).json()
+    assert progress == {
+        "status": "ILLUSTRATING",
+        "storyGeneration": {"started": True, "completed": True, "error": None},
+        "illustrations": {"total": 4, "completed": 1, "failed": 1, "inProgress": 1},
+    }
+
+
+def test_a_failed_story_reports_its_error(client, auth, book_with_photos, session):
+    book = book_with_photos(1)
+    book_id = uuid.UUID(book["id"])
+    session.get(Book, book_id).status = BookStatus.FAILED
+    session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.FAILED, error_message="provider refused"))
+    session.commit()
+    story = client.get(f"/v1/books/{book['id']}/status", headers=auth()).json()["storyGeneration"]
+    assert story == {"started": True, "completed": False, "error": "provider refused"}

@@ -1,0 +1,249 @@
+"""template.yaml: the cloud definition's promises about queues, workers, the bucket, the API and the workflow."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storywink.local.template import load_template, repo_root
+
+ROOT = repo_root()
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+FUNCTION_GLOBALS = TEMPLATE.get("Globals", {}).get("Function", {})
+
+HANDLER_MODULES = {"api", "story_worker", "illustration_worker", "finalize_worker", "pdf_worker"}
+# step queue -> (its dead-letter queue, the worker that consumes it)
+STEP_QUEUES = {
+    "StoryQueue": ("StoryDeadLetterQueue", "StoryWorkerFunction"),
+    "IllustrationQueue": ("IllustrationDeadLetterQueue", "IllustrationWorkerFunction"),
+    "FinalizeQueue": ("FinalizeDeadLetterQueue", "FinalizeWorkerFunction"),
+    "PdfQueue": ("PdfDeadLetterQueue", "PdfWorkerFunction"),
+}
+WORKERS = [worker for _, worker in STEP_QUEUES.values()]
+PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def resources_of_type(kind: str) -> dict[str, dict]:
+    return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+def function_property(name: str, key: str):
+    """A function's property as SAM resolves it: its own value, else the Globals one."""
+    return RESOURCES[name]["Properties"].get(key, FUNCTION_GLOBALS.get(key))
+
+
+def sqs_event(function_name: str) -> dict:
+    events = RESOURCES[function_name]["Properties"]["Events"].values()
+    (event,) = [event for event in events if event["Type"] == "SQS"]
+    return event["Properties"]
+
+
+def statements(function_name: str) -> list[dict]:
+    policies = RESOURCES[function_name]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy.get("Statement", [])]
+
+
+def state_machine() -> dict:
+    return RESOURCES["BookGenerationStateMachine"]["Properties"]
+
+
+# ---------------------------------------------------------------- queues
+
+
+@pytest.mark.parametrize("queue", STEP_QUEUES)
+def test_step_queue_redrives_to_its_own_dead_letter_queue(queue):
+    dead_letter_queue, _ = STEP_QUEUES[queue]
+    redrive = RESOURCES[queue]["Properties"]["RedrivePolicy"]
+
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letter_queue, "Arn"]}
+    assert isinstance(redrive["maxReceiveCount"], int) and redrive["maxReceiveCount"] >= 1
+
+
+@pytest.mark.parametrize("queue", sorted(resources_of_type("AWS::SQS::Queue")))
+def test_every_queue_is_encrypted_at_rest(queue):
+    assert RESOURCES[queue]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize("queue", STEP_QUEUES)
+def test_dead_letter_queue_keeps_messages_for_fourteen_days(queue):
+    dead_letter_queue, _ = STEP_QUEUES[queue]
+
+    assert RESOURCES[dead_letter_queue]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+@pytest.mark.parametrize("queue", STEP_QUEUES)
+def test_step_queue_visibility_timeout_is_at_least_six_times_its_workers_timeout(queue):
+    _, worker = STEP_QUEUES[queue]
+
+    assert sqs_event(worker)["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert RESOURCES[queue]["Properties"]["VisibilityTimeout"] >= 6 * function_property(worker, "Timeout")
+
+
+# ---------------------------------------------------------------- functions
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_worker_reports_partial_batch_failures(worker):
+    assert sqs_event(worker)["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_worker_sets_a_batch_size_and_a_maximum_concurrency(worker):
+    event = sqs_event(worker)
+
+    assert isinstance(event["BatchSize"], int) and event["BatchSize"] >= 1
+    assert event["ScalingConfig"]["MaximumConcurrency"] >= 2  # the lowest value Lambda accepts
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_worker_may_report_its_task_outcome_to_the_state_machine(worker):
+    actions = {action for statement in statements(worker) for action in statement["Action"]}
+
+    assert {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"} <= actions
+
+
+@pytest.mark.parametrize("function", sorted(resources_of_type("AWS::Serverless::Function")))
+def test_every_function_takes_its_code_from_the_functions_folder(function):
+    assert function_property(function, "CodeUri").rstrip("/") == "functions"
+
+
+@pytest.mark.parametrize("function", sorted(resources_of_type("AWS::Serverless::Function")))
+def test_every_function_handler_is_a_flat_module_handler(function):
+    module, _, attribute = function_property(function, "Handler").partition(".")
+
+    assert attribute == "handler"
+    assert module in HANDLER_MODULES or (ROOT / "functions" / f"{module}.py").is_file()
+
+
+def test_every_pipeline_handler_has_a_function():
+    handlers = {function_property(name, "Handler") for name in resources_of_type("AWS::Serverless::Function")}
+
+    assert {f"{module}.handler" for module in HANDLER_MODULES} <= handlers
+
+
+def test_every_function_uses_the_shared_layer():
+    assert {"Ref": "StorywinkLayer"} in FUNCTION_GLOBALS["Layers"]
+
+
+def test_shared_layer_is_built_from_the_storywink_package():
+    layer = RESOURCES["StorywinkLayer"]
+
+    assert layer["Properties"]["ContentUri"] == "layers/storywink"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert (ROOT / "layers" / "storywink" / "storywink" / "__init__.py").is_file()
+
+
+# ---------------------------------------------------------------- bucket
+
+
+def test_media_bucket_blocks_all_public_access():
+    block = RESOURCES["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+
+
+def test_media_bucket_is_encrypted_at_rest():
+    (rule,) = RESOURCES["MediaBucket"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+
+
+def test_media_bucket_expires_uploads_still_tagged_as_staged():
+    rules = RESOURCES["MediaBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+
+    assert any(
+        rule["Status"] == "Enabled"
+        and {"Key": "stage", "Value": "upload"} in rule.get("TagFilters", [])
+        and rule["ExpirationInDays"] >= 1
+        for rule in rules
+    )
+
+
+# ---------------------------------------------------------------- API
+
+
+def test_http_api_requires_a_cognito_jwt_by_default():
+    auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]["JwtConfiguration"]
+
+    assert authorizer["issuer"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}
+    assert authorizer["audience"] == [{"Ref": "UserPoolClient"}]
+
+
+def test_only_health_and_docs_routes_skip_the_authorizer():
+    events = RESOURCES["ApiFunction"]["Properties"]["Events"].values()
+    public = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in events
+        if event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+
+    assert public == {("GET", "/healthz"), ("GET", "/docs"), ("GET", "/openapi.json")}
+
+
+# ---------------------------------------------------------------- state machine
+
+
+def test_state_machine_definition_file_exists():
+    assert (ROOT / state_machine()["DefinitionUri"]).is_file()
+
+
+def test_every_definition_placeholder_has_a_substitution():
+    text = (ROOT / state_machine()["DefinitionUri"]).read_text(encoding="utf-8")
+
+    assert set(PLACEHOLDER.findall(text)) <= set(state_machine()["DefinitionSubstitutions"])
+
+
+def test_every_substitution_is_used_by_the_definition():
+    text = (ROOT / state_machine()["DefinitionUri"]).read_text(encoding="utf-8")
+
+    assert set(state_machine()["DefinitionSubstitutions"]) <= set(PLACEHOLDER.findall(text))
+
+
+def test_state_machine_may_send_to_every_queue_it_uses():
+    queues = resources_of_type("AWS::SQS::Queue")
+    queues_used = {
+        value["Ref"]
+        for value in state_machine()["DefinitionSubstitutions"].values()
+        if isinstance(value, dict) and value.get("Ref") in queues
+    }
+    queues_allowed = {
+        policy["SQSSendMessagePolicy"]["QueueName"]["Fn::GetAtt"][0]
+        for policy in state_machine()["Policies"]
+        if "SQSSendMessagePolicy" in policy
+    }
+
+    assert queues_used and queues_used <= queues_allowed
+
+
+# ---------------------------------------------------------------- SAM CLI
+
+
+def _sam_binary() -> str | None:
+    beside_python = Path(sys.executable).with_name("sam")
+    return str(beside_python) if beside_python.is_file() else shutil.which("sam")
+
+
+@pytest.mark.skipif(_sam_binary() is None, reason="the sam CLI is not installed")
+def test_sam_validate_lint_accepts_the_template():
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [_sam_binary(), "validate", "--lint", "--template-file", str(ROOT / "template.yaml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert "is a valid SAM Template" in result.stdout + result.stderr, result.stdout + result.stderr
