@@ -22,7 +22,11 @@ def test_unknown_exception_is_a_generic_500_with_a_request_id():
     response = app_with(RuntimeError("secret internals at 0xdeadbeef")).get("/boom", headers={"X-Request-Id": "req-1"})
     assert response.status_code == 500
     assert response.json() == {
-        "error": {"code": "INTERNAL_ERROR", "message": "Something went wrong on our side. Please try again.", "requestId": "req-1"}
+        "error": {
+            "code": "INTERNAL_ERROR",
+            "message": "Something went wrong on our side. Please try again.",
+            "requestId": "req-1",
+        }
     }
     assert "deadbeef" not in response.text
 

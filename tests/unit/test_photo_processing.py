@@ -47,12 +47,7 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 
 def _png_from_parts(width: int, height: int, idat: bytes) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def _decompression_bomb_png(width: int = 20_000, height: int = 20_000) -> bytes:
@@ -82,9 +77,7 @@ def _exif_with_orientation_and_gps(orientation: int) -> Image.Exif:
 # --- accepted formats ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("image_format", "source_format"), [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp")]
-)
+@pytest.mark.parametrize(("image_format", "source_format"), [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp")])
 def test_valid_photo_is_accepted_with_its_dimensions(image_format: str, source_format: str) -> None:
     result = _process(_encode(_photo((320, 240)), image_format))
 
@@ -311,9 +304,7 @@ def test_pillow_global_settings_are_left_untouched() -> None:
 # --- sniffing -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("image_format", "expected"), [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp")]
-)
+@pytest.mark.parametrize(("image_format", "expected"), [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp")])
 def test_sniff_recognises_encoded_formats(image_format: str, expected: str) -> None:
     assert sniff_image_type(_encode(_photo((64, 64)), image_format)) == expected
 

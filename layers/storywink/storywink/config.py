@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     jwt_algorithm: str = Field("RS256", alias="AUTH_ALGORITHM")
     admin_group: str = Field("admin", alias="AUTH_ADMIN_GROUP")
 
+    # Pipeline
+    state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
+    # A worker that has held a task this long without finishing is presumed dead; a redelivery takes over.
+    job_lease_seconds: int = Field(900, alias="JOB_LEASE_SECONDS")
+
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 

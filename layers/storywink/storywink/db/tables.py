@@ -144,9 +144,14 @@ class JobRun(Base):
     step: Mapped[JobStep] = mapped_column(pg_enum(JobStep, "job_step"))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[JobStatus] = mapped_column(pg_enum(JobStatus, "job_status"))
+    # sha256 of the Step Functions task token: one row per task attempt, so a redelivered message is recognised.
+    task_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(128))
+    deliveries: Mapped[int] = mapped_column(Integer, default=1)
     error_code: Mapped[str | None] = mapped_column(String(80))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # What was reported to Step Functions, so a redelivered message can report it again without redoing work.
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     provider: Mapped[str | None] = mapped_column(String(80))
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)

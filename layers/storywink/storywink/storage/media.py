@@ -10,6 +10,9 @@ from botocore.exceptions import ClientError
 from storywink.aws import client
 
 
+UPLOAD_TAG = "stage=upload"
+
+
 @dataclass(frozen=True)
 class PresignedUpload:
     url: str
@@ -29,12 +32,20 @@ class MediaStore:
 
     def presign_upload(self, key: str, content_type: str, size: int, ttl: int) -> PresignedUpload:
         # Content-Type and Content-Length are signed: S3 refuses a PUT of another type or size.
+        # The stage tag lets the bucket's lifecycle rule expire uploads that are never confirmed.
         url = self.s3.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ContentType": content_type,
+                "ContentLength": size,
+                "Tagging": UPLOAD_TAG,
+            },
             ExpiresIn=ttl,
         )
-        return PresignedUpload(url=url, headers={"Content-Type": content_type, "Content-Length": str(size)})
+        headers = {"Content-Type": content_type, "Content-Length": str(size), "x-amz-tagging": UPLOAD_TAG}
+        return PresignedUpload(url=url, headers=headers)
 
     def presign_download(self, key: str, ttl: int, filename: str | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}

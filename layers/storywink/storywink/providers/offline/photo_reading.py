@@ -126,7 +126,7 @@ def colour_name(red: int, green: int, blue: int) -> str:
     if degrees < 200:
         return "deep teal" if val < 0.4 else "sea green"
     if degrees < 250:
-        if val < 0.5:
+        if val < 0.6:  # blue looks darker than its value says
             return "deep blue"
         return "sky blue" if sat < 0.55 else "bright blue"
     if degrees < 290:

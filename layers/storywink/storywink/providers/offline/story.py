@@ -12,6 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
+from storywink.domain.enums import ArtStyle
 from storywink.providers.base import PageStory, StoryRequest, StoryResult
 from storywink.providers.offline import story_lines as lines
 from storywink.providers.offline.photo_reading import PhotoTraits, read_photo
@@ -27,7 +28,7 @@ from storywink.providers.offline.story_phrases import (
     possessive,
     split_list,
 )
-from storywink.providers.offline.story_text import Writer
+from storywink.providers.offline.story_text import Writer, count_sentences
 
 NAME = "offline"
 
@@ -35,6 +36,7 @@ NAME = "offline"
 _TOKENS_PER_WORD = 1.3
 _TOKENS_PER_PHOTO = 85
 _PROMPT_OVERHEAD_WORDS = 180
+_PARENT_ANSWERS = ("title", "child_name", "tone", "theme", "key_characters", "special_objects", "excitement_element")
 
 _TONE_WORDS = {
     "funny": ("funny", "silly", "humo", "playful", "goofy", "giggl", "comic", "hilarious", "cheeky"),
@@ -49,6 +51,23 @@ _MOODS = {
     "magical": "magical and wondrous, a little sparkle",
     "warm": "warm and happy",
 }
+
+MAX_SENTENCES = 3  # per page, for ages 3-7
+# Display order per role; "beat" (a key character or special object) is added where planned.
+_PLANS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "solo": ("opening", "scene", "climax"),
+    "opening": ("opening", "scene"),
+    "explore": ("scene", "explore"),
+    "anticipate": ("scene", "anticipate"),
+    "climax": ("scene", "climax", "reaction"),
+    "afterglow": ("scene", "afterglow"),
+    "ending": ("scene", "ending"),
+    "finale": ("scene", "climax", "ending"),
+}
+# Which piece gets its sentences first when a page is full.
+_PRIORITY = ("title", "climax", "opening", "ending", "anticipate", "beat", "reaction", "explore", "afterglow", "scene")
+
 _SETTING_WORDS = {"night-sky": "a starry night sky", "outdoor": "outdoors", "indoor": "indoors"}
 _NEUTRAL_COLOURS = ("black", "grey", "white")
 
@@ -63,6 +82,7 @@ class _Book:
     friends: list[str]
     objects: list[ObjectPhrase]
     excitement: str | None
+    in_colour: bool  # a pencil-sketch book has grey pictures, so its text names no colours
     friends_introduced: bool = False
     mentioned_objects: set[int] = field(default_factory=set)
 
@@ -87,7 +107,7 @@ class OfflineStoryProvider:
             notes = _illustration_notes(book, role, traits, request.art_style, shown)
             written.append(PageStory(page_id=page.page_id, text=text, illustration_notes=notes))
 
-        title = clean(request.title) or _default_title(book)
+        title = request.title.strip() or _default_title(book)
         return StoryResult(
             pages=written,
             title=title,
@@ -107,6 +127,7 @@ def _book(request: StoryRequest) -> _Book:
         friends=[companion(raw, possessive(name)) for raw in split_list(request.key_characters)],
         objects=[object_phrase(raw) for raw in split_list(request.special_objects)],
         excitement=event_phrase(excitement) if excitement else None,
+        in_colour=request.art_style != ArtStyle.PENCIL_SKETCH,
     )
 
 
@@ -120,9 +141,8 @@ def _tone(tone: str | None) -> str:
 
 def _seed(request: StoryRequest) -> int:
     digest = hashlib.sha256()
-    for value in (request.book_id, request.title, request.child_name, request.art_style, request.tone,
-                  request.theme, request.key_characters, request.special_objects, request.excitement_element):
-        digest.update((value or "").encode() + b"\x00")
+    for field_name in ("book_id", "art_style", *_PARENT_ANSWERS):
+        digest.update((getattr(request, field_name) or "").encode() + b"\x00")
     for page in request.pages:
         digest.update(f"{page.page_id}:{page.page_number}:{page.is_title_page}".encode())
         digest.update(hashlib.sha256(page.photo).digest())
@@ -170,45 +190,68 @@ def _beats(book: _Book, roles: list[str]) -> dict[int, tuple[str, int | None]]:
 
 
 def _write_page(writer: Writer, book: _Book, role: str, traits: PhotoTraits, beat) -> tuple[str, list[str]]:
-    """Returns the page text and what the illustration should show besides the child."""
-    slots = _slots(book, traits)
-    scene = _scene_pool(traits)
-    plan = {
-        "title": [lines.TITLE],
-        "solo": [lines.OPENING, scene, _climax_pool(book), lines.THE_END],
-        "opening": [lines.OPENING, scene],
-        "explore": [scene, lines.EXPLORE],
-        "anticipate": [scene, lines.ANTICIPATE],
-        "climax": [scene, _climax_pool(book), lines.REACTION],
-        "afterglow": [scene, lines.AFTERGLOW],
-        "ending": [scene, lines.ENDING, lines.THE_END],
-        "finale": [_climax_pool(book), lines.ENDING, lines.THE_END],
-    }[role]
-    shown: list[str] = []
-    if beat is not None and role in ("explore", "afterglow"):
-        plan = plan[:1]
-    sentences = [writer.pick(pool, slots) for pool in plan]
+    """Returns the page text and what the illustration should show besides the child.
+
+    The pieces are written in order of importance, each leaving at least one sentence for the
+    pieces still to come, so a page never exceeds MAX_SENTENCES and the photo's scene (least
+    important) always gets the last one. "The End." is a book convention, not counted.
+    """
+    pieces = list(_PLANS[role])
     if beat is not None:
-        sentences.append(_beat_sentence(writer, book, beat, slots, shown))
-    text = " ".join(sentence for sentence in sentences if sentence)
+        # On exploring pages the character or object beat is the page's action.
+        pieces = [("beat" if piece in ("explore", "afterglow") else piece) for piece in pieces]
+        if "beat" not in pieces:
+            pieces.append("beat")
+    slots = _slots(book, traits)
+    shown: list[str] = []
+    written: dict[str, str | None] = {}
+    used = 0
+    for rank, piece in enumerate(sorted(pieces, key=_PRIORITY.index)):
+        budget = MAX_SENTENCES - used - (len(pieces) - rank - 1)
+        if piece == "beat":
+            text = _beat_sentence(writer, book, beat, slots, shown, budget)
+        else:
+            text = writer.pick(_pool(piece, book, traits), slots, max_sentences=budget)
+        written[piece] = text
+        used += count_sentences(text or "")
+    if role in ("ending", "finale", "solo"):
+        written["the_end"] = "The End."
+        pieces.append("the_end")
+    text = " ".join(written[piece] for piece in pieces if written.get(piece))
     return capitalise_sentences(text), shown
 
 
-def _beat_sentence(writer: Writer, book: _Book, beat, slots: dict, shown: list[str]) -> str | None:
+def _pool(piece: str, book: _Book, traits: PhotoTraits) -> lines.Pool:
+    if piece == "scene":
+        return _scene_pool(traits)
+    if piece == "climax":
+        return lines.CLIMAX if book.excitement else lines.CLIMAX_WITHOUT_EXCITEMENT
+    return {
+        "title": lines.TITLE,
+        "opening": lines.OPENING,
+        "explore": lines.EXPLORE,
+        "anticipate": lines.ANTICIPATE,
+        "reaction": lines.REACTION,
+        "afterglow": lines.AFTERGLOW,
+        "ending": lines.ENDING,
+    }[piece]
+
+
+def _beat_sentence(writer: Writer, book: _Book, beat, slots: dict, shown: list[str], budget: int) -> str | None:
     kind, index = beat
     if kind == "friends":
         book.friends_introduced = True
         shown.append(join_list(book.friends))
-        return writer.pick(lines.COMPANIONS, {**slots, **_friend_slots(book, writer)})
+        return writer.pick(lines.COMPANIONS, {**slots, **_friend_slots(book, writer)}, max_sentences=budget)
     phrase = book.objects[index]
     mention = phrase.later if index in book.mentioned_objects else phrase.first
     book.mentioned_objects.add(index)
     shown.append(phrase.later)
-    return writer.pick(lines.OBJECT, {**slots, "object": mention, "the_object": phrase.later})
+    return writer.pick(lines.OBJECT, {**slots, "object": mention, "the_object": phrase.later}, max_sentences=budget)
 
 
 def _slots(book: _Book, traits: PhotoTraits) -> dict[str, str | None]:
-    colour, colour2 = _colours(traits)
+    colour, colour2 = _colours(traits) if book.in_colour else (None, None)
     slots = {
         "name": book.name,
         "name_s": possessive(book.name),
@@ -261,10 +304,6 @@ def _scene_pool(traits: PhotoTraits) -> lines.Pool:
     return {"base": base["base"] + extras}
 
 
-def _climax_pool(book: _Book) -> lines.Pool:
-    return lines.CLIMAX if book.excitement else lines.CLIMAX_WITHOUT_EXCITEMENT
-
-
 def _illustration_notes(book: _Book, role: str, traits: PhotoTraits, art_style: str, shown: list[str]) -> str:
     focus = {
         "title": f"Title page: a welcoming portrait of {book.name}, leaving calm space for the title.",
@@ -303,8 +342,6 @@ def _estimate_tokens(text: str) -> int:
 
 
 def _prompt_tokens(request: StoryRequest) -> int:
-    fields = (request.title, request.child_name, request.tone, request.theme, request.key_characters,
-              request.special_objects, request.excitement_element)
-    words = _PROMPT_OVERHEAD_WORDS + sum(len((value or "").split()) for value in fields)
+    answers = (getattr(request, field_name) or "" for field_name in _PARENT_ANSWERS)
+    words = _PROMPT_OVERHEAD_WORDS + sum(len(answer.split()) for answer in answers)
     return round(words * _TOKENS_PER_WORD) + _TOKENS_PER_PHOTO * len(request.pages)
-

@@ -236,7 +236,7 @@ REACTION: Pool = {
         "{friends} cheered, and {name} cheered even louder.",
     ),
     "funny": (
-        "{name} laughed so hard that {name_s} tummy wobbled like jelly.",
+        "{name} laughed and laughed until the giggles turned into hiccups.",
         "It was so exciting that {name} did a little dance. Wiggle, wiggle, hooray!",
         '"Best. Day. EVER!" shouted {name}.',
     ),
@@ -294,5 +294,3 @@ ENDING: Pool = {
         "The magic settled down for the night, and so did {name}.",
     ),
 }
-
-THE_END: Pool = {"base": ("The End.",)}

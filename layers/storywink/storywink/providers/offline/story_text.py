@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from string import Formatter
 
 from storywink.providers.offline.story_lines import Pool
@@ -10,6 +11,13 @@ from storywink.providers.offline.story_lines import Pool
 # How often a tone's own lines win over the lines that fit every tone: often enough that a
 # funny book sounds funny, not always, so it does not become a string of jokes.
 _TONE_PREFERENCE = 0.65
+# A sentence ends at ! ? or a single full stop (an ellipsis pauses, it does not end one),
+# possibly inside a closing quote.
+_SENTENCE_END = re.compile(r"(?:[!?]+|(?<!\.)\.(?!\.))[\"”]?(?=\s|$)")
+
+
+def count_sentences(text: str) -> int:
+    return len(_SENTENCE_END.findall(text))
 
 
 class Writer:
@@ -21,9 +29,15 @@ class Writer:
     def choice(self, options: list[str]) -> str:
         return self._rng.choice(options)
 
-    def pick(self, pool: Pool, slots: dict[str, str | None]) -> str | None:
-        toned = [t for t in pool.get(self._tone, ()) if _fits(t, slots)]
-        every = [t for t in pool["base"] if _fits(t, slots)] + toned
+    def pick(self, pool: Pool, slots: dict[str, str | None], max_sentences: int = 3) -> str | None:
+        """A template of the book's tone when there is one to spare, filled with ``slots``;
+        None when no template fits the slots known and the sentences left on the page."""
+
+        def fits(template: str) -> bool:
+            return count_sentences(template) <= max_sentences and _fits(template, slots)
+
+        toned = [t for t in pool.get(self._tone, ()) if fits(t)]
+        every = [t for t in pool["base"] if fits(t)] + toned
         fresh_toned = [t for t in toned if t not in self._used]
         if fresh_toned and self._rng.random() < _TONE_PREFERENCE:
             candidates = fresh_toned

@@ -107,9 +107,12 @@ def upgrade() -> None:
     sa.Column('step', sa.Enum('STORY', 'ILLUSTRATION', 'FINALIZE', 'PDF', name='job_step'), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('RUNNING', 'SUCCEEDED', 'FAILED', 'DEAD_LETTERED', name='job_status'), nullable=False),
+    sa.Column('task_token_hash', sa.String(length=64), nullable=True),
     sa.Column('message_id', sa.String(length=128), nullable=True),
+    sa.Column('deliveries', sa.Integer(), nullable=False),
     sa.Column('error_code', sa.String(length=80), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
+    sa.Column('output', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.Column('provider', sa.String(length=80), nullable=True),
     sa.Column('prompt_tokens', sa.Integer(), nullable=False),
     sa.Column('completion_tokens', sa.Integer(), nullable=False),
@@ -118,7 +121,8 @@ def upgrade() -> None:
     sa.Column('duration_ms', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['book_id'], ['books.id'], name=op.f('fk_job_runs_book_id_books'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['page_id'], ['pages.id'], name=op.f('fk_job_runs_page_id_pages'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs')),
+    sa.UniqueConstraint('task_token_hash', name=op.f('uq_job_runs_task_token_hash'))
     )
     op.create_index(op.f('ix_job_runs_book_id'), 'job_runs', ['book_id'], unique=False)
     # books <-> assets reference each other: the cover FK comes once both tables exist.

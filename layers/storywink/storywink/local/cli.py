@@ -1,0 +1,126 @@
+"""The `storywink` command: run the local stack, mint tokens, make a demo book, export OpenAPI, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from storywink.local.template import repo_root
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from storywink.local.stack import LocalStack, StackOptions
+
+    stack = LocalStack(StackOptions(api_port=args.port)).start()
+    token = stack.mint_token(args.user)
+    print(
+        f"Storywink local stack is up (Ctrl-C stops it).\n"
+        f"  API        {stack.api_url}\n"
+        f"  API docs   {stack.api_url}/docs\n"
+        f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
+        f"  AWS (moto) {stack.moto_endpoint}\n"
+        f"  Database   {stack.database_url}\n"
+        f"  Token for '{args.user}':\n    {token}\n"
+        f"  Try: curl -H 'Authorization: Bearer {token[:16]}...' {stack.api_url}/v1/books\n",
+        flush=True,
+    )
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    print("Stopping...", flush=True)
+    stack.stop()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from storywink.auth.local_issuer import load_or_create_issuer
+    from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, default_state_dir
+
+    issuer = load_or_create_issuer(default_state_dir() / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
+    print(issuer.mint(args.user, plan=args.plan, admin=args.admin, ttl_seconds=args.ttl))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from storywink.local.demo import run_demo
+
+    return run_demo(photos=args.photos, style=args.style, out=args.out, child=args.child, title=args.title)
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from storywink.api.openapi import openapi_document
+
+    target = repo_root() / "openapi.json"
+    document = openapi_document()
+    if args.check:
+        if not target.exists() or target.read_text() != document:
+            print("openapi.json is out of date: run `storywink openapi --write`", file=sys.stderr)
+            return 1
+        print("openapi.json is current")
+        return 0
+    if args.write:
+        target.write_text(document)
+        print(f"wrote {target}")
+        return 0
+    sys.stdout.write(document)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from storywink.db import migrate
+    from storywink.db.engine import resolve_database_url
+
+    url = resolve_database_url()
+    (migrate.downgrade if args.down else migrate.upgrade)(url, args.revision or ("base" if args.down else "head"))
+    print("downgraded" if args.down else "upgraded")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storywink", description="Storywink developer commands.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the local stack in the foreground")
+    dev.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
+    dev.add_argument("--user", default="dev-user", help="print a token for this user")
+    dev.set_defaults(run=_dev)
+
+    token = commands.add_parser("token", help="mint a bearer token the local stack accepts")
+    token.add_argument("--user", required=True)
+    token.add_argument("--plan", choices=["free", "premium"], default="free")
+    token.add_argument("--admin", action="store_true")
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    demo = commands.add_parser("demo", help="make a whole book from photos, as a real API client")
+    demo.add_argument("--photos", type=Path, default=repo_root() / "samples" / "photos")
+    demo.add_argument("--style", default="watercolor", help="watercolor | cartoon | pencil-sketch")
+    demo.add_argument("--out", type=Path, default=Path("out") / "storywink-demo.pdf")
+    demo.add_argument("--child", default="Maya", help="the child's name")
+    demo.add_argument("--title", default=None)
+    demo.set_defaults(run=_demo)
+
+    openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
+    group = openapi.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true")
+    group.add_argument("--check", action="store_true")
+    openapi.set_defaults(run=_openapi)
+
+    migrate = commands.add_parser("migrate", help="migrate the database at DATABASE_URL")
+    migrate.add_argument("--down", action="store_true")
+    migrate.add_argument("--revision")
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""`storywink demo`: photos in, a picture-book PDF out, driven through the REST API like any client."""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from storywink.auth.local_issuer import load_or_create_issuer
+from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalStack, default_state_dir, running_stack_info
+
+FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+console = Console()
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            error = response.json().get("error", {})
+            raise SystemExit(f"{method} {path} failed: {response.status_code} {error.get('code')}: {error.get('message')}")
+        return response.json() if response.content else None
+
+
+def find_photos(folder: Path) -> list[Path]:
+    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    if not photos:
+        raise SystemExit(f"no photos in {folder}")
+    return photos
+
+
+def upload_photos(api: ApiClient, book_id: str, photos: list[Path]) -> None:
+    specs = [
+        {"contentType": mimetypes.guess_type(p.name)[0] or "image/jpeg", "size": p.stat().st_size, "filename": p.name}
+        for p in photos
+    ]
+    tickets = api.call("POST", f"/v1/books/{book_id}/photos", json={"photos": specs})["uploads"]
+    for ticket, photo in zip(tickets, photos, strict=True):
+        httpx.put(ticket["url"], content=photo.read_bytes(), headers=ticket["headers"], timeout=60).raise_for_status()
+    api.call("POST", f"/v1/books/{book_id}/photos/confirm", json={"uploadIds": [t["uploadId"] for t in tickets]})
+
+
+def watch(api: ApiClient, book_id: str, pages: int, timeout_seconds: float = 600) -> dict[str, Any]:
+    """Show progress until the book reaches a final status."""
+    total = pages + 2  # story, one illustration per page, the PDF
+    deadline = time.monotonic() + timeout_seconds
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console,
+    ) as progress:
+        task = progress.add_task("Starting", total=total)
+        while True:
+            status = api.call("GET", f"/v1/books/{book_id}/status")
+            story, art = status["storyGeneration"], status["illustrations"]
+            done = int(story["completed"]) + art["completed"] + art["failed"] + int(status["status"] in FINAL - {"FAILED"})
+            progress.update(task, completed=done, description=describe(status))
+            if status["status"] in FINAL or time.monotonic() > deadline:
+                return status
+            time.sleep(0.5)
+
+
+def describe(status: dict[str, Any]) -> str:
+    art = status["illustrations"]
+    if status["status"] in FINAL:
+        return status["status"]
+    if not status["storyGeneration"]["completed"]:
+        return "Writing the story"
+    if art["completed"] + art["failed"] < art["total"]:
+        return f"Illustrating ({art['inProgress']} in progress)"
+    return "Printing the book"
+
+
+def run_demo(photos: Path, style: str, out: Path, child: str, title: str | None) -> int:
+    with ExitStack() as cleanup:
+        info = running_stack_info()
+        if info is None:
+            console.print("Starting the local stack (embedded PostgreSQL, moto, workers, API)...")
+            stack = cleanup.enter_context(LocalStack())
+            api_url = stack.api_url
+        else:
+            console.print(f"Using the local stack already running at {info['apiUrl']}")
+            api_url = info["apiUrl"]
+        issuer = load_or_create_issuer(default_state_dir() / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
+        api = ApiClient(api_url, issuer.mint("demo-parent", email="parent@example.test"))
+
+        pictures = find_photos(photos)
+        book = api.call(
+            "POST",
+            "/v1/books",
+            json={
+                "title": title or f"{child} and the Starry Adventure",
+                "childName": child,
+                "artStyle": style,
+                "theme": "a trip to the stars",
+                "tone": "adventurous",
+                "keyCharacters": "Whiskers the cat",
+                "specialObjects": "a silver rocket",
+                "excitementElement": "a rocket launch",
+                "autoIllustrate": True,
+            },
+        )
+        console.print(f"Book {book['id']}: uploading {len(pictures)} photos")
+        upload_photos(api, book["id"], pictures)
+        started = api.call("POST", f"/v1/books/{book['id']}/generate")
+        console.print(f"Generation started: {started['executionName']}")
+        final = watch(api, book["id"], len(pictures))
+        if final["status"] not in {"COMPLETED", "PARTIAL"}:
+            console.print(f"[red]The book ended {final['status']}[/red]")
+            return 1
+        link = api.call("GET", f"/v1/books/{book['id']}/pdf")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(httpx.get(link["url"], timeout=60).raise_for_status().content)
+        console.print(f"[green]{final['status']}[/green]: {out.resolve()}")
+        return 0 if final["status"] == "COMPLETED" else 1

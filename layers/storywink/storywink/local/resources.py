@@ -1,0 +1,236 @@
+"""Create the template's queues, bucket, tables and state machine in moto, from template.yaml itself.
+
+Nothing here names a queue or a setting: every property comes from the template (and the state
+machine's definition file), resolved the way CloudFormation would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storywink.local.intrinsics import ResolveContext, Unresolvable, evaluate_conditions, parameter_values, resolve
+from storywink.local.sqs_poller import EventSourceMapping
+from storywink.local.template import load_template
+
+ACCOUNT = "123456789012"
+LOCAL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/storywink-local"
+QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "SqsManagedSseEnabled",
+)
+
+
+@dataclass
+class LocalResources:
+    stack_name: str
+    region: str
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    state_machines: dict[str, str] = field(default_factory=dict)
+    definitions: dict[str, str] = field(default_factory=dict)
+    mappings: list[EventSourceMapping] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    # Environment variables that point at cloud-only resources (Cognito, Secrets Manager): the local stack supplies its own.
+    unresolved_environment: dict[str, str] = field(default_factory=dict)
+
+
+def substitute_definition(text: str, substitutions: dict[str, Any]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in substitutions:
+            raise KeyError(f"definition uses ${{{name}}} but the template gives no DefinitionSubstitutions entry")
+        return str(substitutions[name])
+
+    return re.sub(r"\$\{([A-Za-z0-9_]+)\}", replace, text)
+
+
+class TemplateProvisioner:
+    def __init__(self, template_path: Path, clients: Any, stack_name: str, region: str, parameters: dict[str, Any]):
+        self.root = template_path.parent
+        self.template = load_template(template_path)
+        self.clients = clients  # callable: service name -> boto3 client
+        self.result = LocalResources(stack_name=stack_name, region=region)
+        self.ctx = ResolveContext(
+            parameters={
+                **parameter_values(self.template, parameters),
+                "AWS::Region": region,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::StackName": stack_name,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            },
+            mappings=self.template.get("Mappings", {}),
+        )
+        evaluate_conditions(self.template, self.ctx)
+
+    def resources(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, spec) for name, spec in self.template["Resources"].items() if spec["Type"] == kind]
+
+    def provision(self) -> LocalResources:
+        self._queues()
+        self._buckets()
+        self._tables()
+        self._state_machines()
+        self._functions()
+        return self.result
+
+    def physical_name(self, logical_id: str) -> str:
+        return f"{self.result.stack_name}-{logical_id}"
+
+    def _queues(self) -> None:
+        sqs = self.clients("sqs")
+        pending = dict(self.resources("AWS::SQS::Queue"))
+        while pending:
+            progressed = False
+            for logical_id, spec in list(pending.items()):
+                try:
+                    properties = resolve(spec.get("Properties", {}), self.ctx)
+                except Unresolvable:
+                    continue  # waits for the queue it points at (a DLQ) to exist
+                attributes = {k: str(properties[k]).lower() if isinstance(properties[k], bool) else str(properties[k])
+                              for k in QUEUE_ATTRIBUTES if k in properties}
+                if "RedrivePolicy" in properties:
+                    attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
+                name = properties.get("QueueName") or self.physical_name(logical_id)
+                url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                self.result.queue_urls[logical_id], self.result.queue_arns[logical_id] = url, arn
+                self.ctx.refs[logical_id] = url
+                self.ctx.attributes[logical_id] = {"Arn": arn, "QueueUrl": url, "QueueName": name}
+                del pending[logical_id]
+                progressed = True
+            if not progressed:
+                raise Unresolvable(f"queues reference something the local stack cannot create: {sorted(pending)}")
+
+    def _buckets(self) -> None:
+        s3 = self.clients("s3")
+        for logical_id, spec in self.resources("AWS::S3::Bucket"):
+            properties = resolve(spec.get("Properties", {}), self.ctx)
+            name = properties.get("BucketName") or self.physical_name(logical_id).lower()
+            s3.create_bucket(Bucket=name)
+            if "CorsConfiguration" in properties:
+                s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+                    {
+                        "AllowedMethods": rule["AllowedMethods"],
+                        "AllowedOrigins": rule["AllowedOrigins"],
+                        **({"AllowedHeaders": rule["AllowedHeaders"]} if "AllowedHeaders" in rule else {}),
+                        **({"ExposeHeaders": rule["ExposedHeaders"]} if "ExposedHeaders" in rule else {}),
+                        **({"MaxAgeSeconds": int(rule["MaxAge"])} if "MaxAge" in rule else {}),
+                    }
+                    for rule in properties["CorsConfiguration"]["CorsRules"]
+                ]})
+            if "BucketEncryption" in properties:
+                s3.put_bucket_encryption(
+                    Bucket=name,
+                    ServerSideEncryptionConfiguration={
+                        "Rules": [
+                            {
+                                # CloudFormation's name for the field the S3 API calls ApplyServerSideEncryptionByDefault.
+                                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                                **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+                            }
+                            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                        ]
+                    },
+                )
+            if "PublicAccessBlockConfiguration" in properties:
+                s3.put_public_access_block(
+                    Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+                )
+            self.result.buckets[logical_id] = name
+            self.ctx.refs[logical_id] = name
+            self.ctx.attributes[logical_id] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+    def _tables(self) -> None:
+        dynamodb = self.clients("dynamodb")
+        for logical_id, spec in self.resources("AWS::DynamoDB::Table"):
+            properties = resolve(spec.get("Properties", {}), self.ctx)
+            name = properties.get("TableName") or self.physical_name(logical_id)
+            request: dict[str, Any] = {
+                "TableName": name,
+                "KeySchema": properties["KeySchema"],
+                "AttributeDefinitions": properties["AttributeDefinitions"],
+                "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if properties.get("GlobalSecondaryIndexes"):
+                request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+            arn = dynamodb.create_table(**request)["TableDescription"]["TableArn"]
+            ttl = properties.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                dynamodb.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+                )
+            self.result.tables[logical_id] = name
+            self.ctx.refs[logical_id] = name
+            self.ctx.attributes[logical_id] = {"Arn": arn}
+
+    def _state_machines(self) -> None:
+        sfn = self.clients("stepfunctions")
+        for logical_id, spec in self.resources("AWS::Serverless::StateMachine"):
+            properties = spec["Properties"]
+            substitutions = resolve(properties.get("DefinitionSubstitutions", {}), self.ctx)
+            text = (self.root / properties["DefinitionUri"]).read_text()
+            definition = substitute_definition(text, substitutions)
+            json.loads(definition)  # the substituted definition must be valid JSON
+            name = properties.get("Name") or self.physical_name(logical_id)
+            arn = sfn.create_state_machine(
+                name=name, definition=definition, roleArn=LOCAL_ROLE, type=properties.get("Type", "STANDARD")
+            )["stateMachineArn"]
+            self.result.state_machines[logical_id] = arn
+            self.result.definitions[logical_id] = definition
+            self.ctx.refs[logical_id] = arn
+            self.ctx.attributes[logical_id] = {"Arn": arn, "Name": name}
+
+    def _functions(self) -> None:
+        globals_ = self.template.get("Globals", {}).get("Function", {})
+        environment: dict[str, str] = {}
+        for logical_id, spec in [(None, {"Properties": globals_})] + self.resources("AWS::Serverless::Function"):
+            for key, raw in spec["Properties"].get("Environment", {}).get("Variables", {}).items():
+                try:
+                    value = resolve(raw, self.ctx)
+                except Unresolvable as missing:
+                    self.result.unresolved_environment[key] = str(missing)
+                    continue
+                value = ",".join(value) if isinstance(value, list) else str(value)
+                if environment.get(key, value) != value:
+                    raise ValueError(f"{key} differs between functions; the in-process local stack shares one environment")
+                environment[key] = value
+            if logical_id is not None:
+                self._event_sources(logical_id, spec["Properties"], globals_)
+        self.result.environment = environment
+
+    def _event_sources(self, logical_id: str, properties: dict[str, Any], globals_: dict[str, Any]) -> None:
+        for event in properties.get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            source = resolve(event["Properties"], self.ctx)
+            queue_logical_id = next(k for k, v in self.result.queue_arns.items() if v == source["Queue"])
+            self.result.mappings.append(
+                EventSourceMapping(
+                    function_name=logical_id,
+                    handler=properties.get("Handler", globals_.get("Handler", "")),
+                    queue_logical_id=queue_logical_id,
+                    queue_url=self.result.queue_urls[queue_logical_id],
+                    queue_arn=source["Queue"],
+                    batch_size=int(source.get("BatchSize", 10)),
+                    report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
+                    maximum_concurrency=int(source.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+                    timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+                    memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
+                )
+            )
+
+    def code_uri(self, function_logical_id: str) -> Path:
+        spec = self.template["Resources"][function_logical_id]["Properties"]
+        code_uri = spec.get("CodeUri") or self.template.get("Globals", {}).get("Function", {}).get("CodeUri")
+        return self.root / code_uri

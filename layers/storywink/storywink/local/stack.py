@@ -1,0 +1,254 @@
+"""The no-Docker local stack: embedded PostgreSQL, a moto server, the template's resources, in-process
+SQS pollers invoking the real handlers, and the API under uvicorn. `storywink dev` runs it in the foreground."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+from storywink.auth.local_issuer import LocalIssuer, load_or_create_issuer
+from storywink.local.lambda_runtime import load_handler
+from storywink.local.moto_patches import apply_moto_patches
+from storywink.local.resources import LocalResources, TemplateProvisioner
+from storywink.local.sqs_poller import SqsPoller
+from storywink.local.template import repo_root
+
+REGION = "us-east-1"
+LOCAL_ISSUER = "storywink-local"
+LOCAL_AUDIENCE = "storywink-api"
+STACK_FILE = "stack.json"
+# Local runs favour quick feedback over cloud-sized waits; everything else is the template's default.
+LOCAL_PARAMETERS = {"Environment": "dev", "AllowedOrigins": "*", "TransientRetryIntervalSeconds": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def default_state_dir() -> Path:
+    return repo_root() / ".storywink" / "dev"
+
+
+@dataclass
+class StackOptions:
+    state_dir: Path = field(default_factory=default_state_dir)
+    api_port: int = 0
+    moto_port: int = 0
+    database_url: str | None = None  # None: embedded PostgreSQL in state_dir
+    moto_endpoint: str | None = None  # None: start a moto server in this process
+    parameters: dict[str, str] = field(default_factory=dict)
+    max_workers_per_queue: int = 4
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.resources: LocalResources | None = None
+        self.issuer: LocalIssuer | None = None
+        self.pollers: list[SqsPoller] = []
+        self.api_url = ""
+        self.moto_endpoint = ""
+        self.database_url = ""
+        self._postgres: Any = None
+        self._moto: Any = None
+        self._uvicorn: Any = None
+        self._uvicorn_thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_moto()
+            self._start_database()
+            self._provision()
+            self._start_pollers()
+            self._start_api()
+        except BaseException:
+            self.stop()
+            raise
+        self._write_stack_file()
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            if self._uvicorn_thread is not None:
+                self._uvicorn_thread.join(timeout=10)
+            self._uvicorn = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if self._postgres is not None:
+            self._postgres.stop()
+            self._postgres = None
+        (self.options.state_dir / STACK_FILE).unlink(missing_ok=True)
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ parts
+    def _start_moto(self) -> None:
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+                "AWS_DEFAULT_REGION": REGION,
+                "TZ": "UTC",  # moto's Wait states compare against the local clock
+            }
+        )
+        time.tzset()
+        apply_moto_patches()
+        if self.options.moto_endpoint:
+            self.moto_endpoint = self.options.moto_endpoint
+        else:
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
+
+            port = self.options.moto_port or free_port()
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            self._moto.start()
+            self.moto_endpoint = f"http://127.0.0.1:{port}"
+        # moto's Step Functions engine calls SQS at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = self.moto_endpoint.rsplit(":", 1)[1]
+        os.environ["AWS_ENDPOINT_URL"] = self.moto_endpoint
+        httpx.post(
+            f"{self.moto_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}
+        ).raise_for_status()
+
+    def _start_database(self) -> None:
+        from storywink.db import migrate
+
+        if self.options.database_url:
+            self.database_url = self.options.database_url
+        else:
+            from storywink.db.embedded import start_embedded_postgres
+
+            self._postgres = start_embedded_postgres(self.options.state_dir / "pg")
+            self.database_url = self._postgres.create_database("storywink")
+        migrate.upgrade(self.database_url)
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.moto_endpoint, region_name=REGION)
+
+    def _provision(self) -> None:
+        from storywink.aws import reset_clients
+        from storywink.config import get_settings
+        from storywink.db.engine import reset_engine
+
+        provisioner = TemplateProvisioner(
+            repo_root() / "template.yaml",
+            self._client,
+            stack_name="storywink-local",
+            region=REGION,
+            parameters={**LOCAL_PARAMETERS, **self.options.parameters},
+        )
+        self.resources = provisioner.provision()
+        self._code_uris = {m.function_name: provisioner.code_uri(m.function_name) for m in self.resources.mappings}
+        self.issuer = load_or_create_issuer(self.options.state_dir / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
+        os.environ.pop("DATABASE_SECRET_ARN", None)
+        os.environ.update(self.resources.environment)
+        os.environ.pop("DATABASE_SECRET_ARN", None)  # locally the URL is given directly
+        os.environ.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "AUTH_JWKS_URL": self.issuer.jwks_url,
+                "AUTH_ISSUER": LOCAL_ISSUER,
+                "AUTH_AUDIENCE": LOCAL_AUDIENCE,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                **self.options.extra_environment,
+            }
+        )
+        get_settings.cache_clear()
+        reset_engine()
+        reset_clients()
+
+    def _start_pollers(self) -> None:
+        assert self.resources is not None
+        sqs = self._client("sqs")
+        for mapping in self.resources.mappings:
+            handler = load_handler(self._code_uris[mapping.function_name], mapping.handler)
+            workers = max(1, min(mapping.maximum_concurrency, self.options.max_workers_per_queue))
+            poller = SqsPoller(mapping, handler, sqs, REGION, workers)
+            poller.start()
+            self.pollers.append(poller)
+
+    def _start_api(self) -> None:
+        import uvicorn
+        from fastapi.responses import JSONResponse
+
+        from storywink.api.app import create_app
+
+        assert self.issuer is not None
+        app = create_app()
+        jwks_path = self.issuer.jwks_path
+        app.add_api_route(
+            "/.well-known/jwks.json",
+            lambda: JSONResponse(json.loads(jwks_path.read_text())),
+            methods=["GET"],
+            include_in_schema=False,
+        )
+        port = self.options.api_port or free_port()
+        self._uvicorn = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+        )
+        self._uvicorn_thread = threading.Thread(target=self._uvicorn.run, name="api", daemon=True)
+        self._uvicorn_thread.start()
+        deadline = time.monotonic() + 15
+        while not self._uvicorn.started:
+            if time.monotonic() > deadline or not self._uvicorn_thread.is_alive():
+                raise RuntimeError(f"the API did not start on 127.0.0.1:{port}")
+            time.sleep(0.05)
+        self.api_url = f"http://127.0.0.1:{port}"
+
+    def _write_stack_file(self) -> None:
+        assert self.resources is not None
+        info = {
+            "pid": os.getpid(),
+            "apiUrl": self.api_url,
+            "docsUrl": f"{self.api_url}/docs",
+            "jwksUrl": f"{self.api_url}/.well-known/jwks.json",
+            "motoEndpoint": self.moto_endpoint,
+            "databaseUrl": self.database_url,
+            "bucket": os.environ.get("MEDIA_BUCKET"),
+            "stateMachineArn": os.environ.get("STATE_MACHINE_ARN"),
+            "queues": self.resources.queue_urls,
+        }
+        (self.options.state_dir / STACK_FILE).write_text(json.dumps(info, indent=2))
+
+    def mint_token(self, user_id: str, **claims: Any) -> str:
+        assert self.issuer is not None
+        return self.issuer.mint(user_id, **claims)
+
+
+def running_stack_info(state_dir: Path | None = None) -> dict[str, Any] | None:
+    """The stack.json of a stack running in another process, if that stack answers."""
+    path = (state_dir or default_state_dir()) / STACK_FILE
+    if not path.exists():
+        return None
+    info = json.loads(path.read_text())
+    try:
+        if httpx.get(f"{info['apiUrl']}/healthz", timeout=2).status_code == 200:
+            return info
+    except httpx.HTTPError:
+        pass
+    return None

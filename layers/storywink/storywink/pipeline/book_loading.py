@@ -1,0 +1,20 @@
+"""Loading a book with its pages, for the steps."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from storywink.db.tables import Book, Page
+
+
+def load_book(session: Session, book_id: UUID) -> Book:
+    return session.execute(
+        select(Book).where(Book.id == book_id).options(selectinload(Book.pages).selectinload(Page.asset))
+    ).scalar_one()
+
+
+def ordered_pages(book: Book) -> list[Page]:
+    return sorted(book.pages, key=lambda page: page.page_number)

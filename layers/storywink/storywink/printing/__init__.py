@@ -1,0 +1,1 @@
+"""Print output: the book as a PDF a parent can print."""

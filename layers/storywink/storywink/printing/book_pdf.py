@@ -1,0 +1,205 @@
+"""Renders a finished book as a print-ready PDF: a cover, then one page per book page.
+
+Pages are 8.5 x 8.5 in, the common square picture-book trim. Each page holds its
+illustration above the text, set in Andika (a typeface designed for beginning readers) with
+M PLUS 2 as the fallback for Japanese. Illustrations are re-encoded as JPEG at about 200 dpi
+for their printed size, so a 20-page book stays a few megabytes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+from fpdf import FPDF
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
+from PIL import Image, ImageOps
+
+PAGE_SIZE_IN = 8.5
+MARGIN_IN = 0.6
+IMAGE_DPI = 200
+JPEG_QUALITY = 85
+
+_BODY_SIZES_PT = (22, 20, 18, 16, 14, 12, 11, 10)  # the largest that fits wins
+_LINE_HEIGHT = 1.35
+_TEXT_MAX_SHARE = 0.45  # text never takes more than this share of the page's height
+_INK = (43, 40, 58)
+_SOFT_INK = (110, 104, 130)
+_COVER_PAPER = (251, 247, 238)
+_FRAME = (232, 226, 212)
+_FONT = "Andika"
+_FALLBACK_FONT = "MPLUS2"
+
+# fontTools warns about Andika's Graphite tables it cannot subset; they are not needed in a PDF.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class PrintPage:
+    text: str | None
+    image: bytes | None  # PNG or JPEG bytes
+
+
+@dataclass(frozen=True)
+class PrintBook:
+    title: str
+    child_name: str
+    cover_image: bytes | None
+    pages: list[PrintPage]
+
+
+def render_book_pdf(book: PrintBook) -> bytes:
+    """The PDF has exactly 1 + len(book.pages) pages; text is shrunk, never spilled, to fit."""
+    pdf = _new_document(book)
+    _cover(pdf, book)
+    for number, page in enumerate(book.pages, start=1):
+        _story_page(pdf, page, number)
+    return bytes(pdf.output())
+
+
+def _new_document(book: PrintBook) -> FPDF:
+    pdf = FPDF(unit="in", format=(PAGE_SIZE_IN, PAGE_SIZE_IN))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(MARGIN_IN, MARGIN_IN, MARGIN_IN)
+    fonts = _font_dir()
+    pdf.add_font(_FONT, "", str(fonts / "Andika-Regular.ttf"))
+    pdf.add_font(_FONT, "B", str(fonts / "Andika-Bold.ttf"))
+    pdf.add_font(_FALLBACK_FONT, "", str(fonts / "MPLUS2-Regular.ttf"))
+    pdf.set_fallback_fonts([_FALLBACK_FONT], exact_match=False)
+    pdf.set_title(book.title)
+    pdf.set_subject(f"A story for {book.child_name}")
+    pdf.set_creator("Storywink")
+    pdf.set_author("Storywink")
+    return pdf
+
+
+@cache
+def _font_dir() -> Traversable:
+    return files("storywink") / "assets" / "fonts"
+
+
+def _cover(pdf: FPDF, book: PrintBook) -> None:
+    pdf.add_page()
+    pdf.set_fill_color(*_COVER_PAPER)
+    pdf.rect(0, 0, PAGE_SIZE_IN, PAGE_SIZE_IN, style="F")
+    width = PAGE_SIZE_IN - 2 * MARGIN_IN
+
+    title_size = _fit_size(pdf, book.title, width, 1.9, sizes=(40, 36, 32, 28, 24, 20, 16), style="B")
+    subtitle = f"A story for {book.child_name}"
+    subtitle_height = 0.5
+    if book.cover_image is None:
+        title_height = _text_height(pdf, book.title, width, title_size, "B")
+        top = (PAGE_SIZE_IN - title_height - subtitle_height - 0.3) / 2
+        _write(pdf, book.title, MARGIN_IN, top, width, title_size, "B", _INK)
+        _write(pdf, subtitle, MARGIN_IN, top + title_height + 0.3, width, 20, "", _SOFT_INK)
+        return
+
+    title_height = _text_height(pdf, book.title, width, title_size, "B")
+    _write(pdf, book.title, MARGIN_IN, MARGIN_IN, width, title_size, "B", _INK)
+    subtitle_top = PAGE_SIZE_IN - MARGIN_IN - subtitle_height
+    image_top = MARGIN_IN + title_height + 0.3
+    _framed_image(pdf, book.cover_image, MARGIN_IN, image_top, width, subtitle_top - 0.25 - image_top)
+    _write(pdf, subtitle, MARGIN_IN, subtitle_top, width, 20, "", _SOFT_INK)
+
+
+def _story_page(pdf: FPDF, page: PrintPage, number: int) -> None:
+    pdf.add_page()
+    width = PAGE_SIZE_IN - 2 * MARGIN_IN
+    bottom = PAGE_SIZE_IN - MARGIN_IN - 0.25  # room for the page number
+    text = (page.text or "").strip()
+
+    if not text:
+        if page.image is not None:
+            _framed_image(pdf, page.image, MARGIN_IN, MARGIN_IN, width, bottom - MARGIN_IN)
+    elif page.image is None:
+        size = _fit_size(pdf, text, width, bottom - MARGIN_IN, sizes=(28, *_BODY_SIZES_PT))
+        height = _text_height(pdf, text, width, size)
+        _write(pdf, text, MARGIN_IN, MARGIN_IN + (bottom - MARGIN_IN - height) / 2, width, size, "", _INK)
+    else:
+        max_text = (PAGE_SIZE_IN - 2 * MARGIN_IN) * _TEXT_MAX_SHARE
+        text = _fit_text(pdf, text, width, max_text)
+        size = _fit_size(pdf, text, width, max_text)
+        text_height = _text_height(pdf, text, width, size)
+        text_top = bottom - text_height
+        _framed_image(pdf, page.image, MARGIN_IN, MARGIN_IN, width, text_top - 0.3 - MARGIN_IN)
+        _write(pdf, text, MARGIN_IN, text_top, width, size, "", _INK)
+
+    _write(pdf, str(number), MARGIN_IN, PAGE_SIZE_IN - MARGIN_IN, width, 10, "", _SOFT_INK)
+
+
+def _write(pdf: FPDF, text: str, x: float, y: float, width: float, size: float, style: str, colour) -> None:
+    pdf.set_font(_FONT, style, size)
+    pdf.set_text_color(*colour)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(width, _line_height(size), text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _text_height(pdf: FPDF, text: str, width: float, size: float, style: str = "") -> float:
+    pdf.set_font(_FONT, style, size)
+    return pdf.multi_cell(width, _line_height(size), text, align=Align.C, dry_run=True, output=MethodReturnValue.HEIGHT)
+
+
+def _fit_size(pdf: FPDF, text: str, width: float, height: float, sizes=_BODY_SIZES_PT, style: str = "") -> float:
+    for size in sizes:
+        if _text_height(pdf, text, width, size, style) <= height:
+            return size
+    return sizes[-1]
+
+
+def _fit_text(pdf: FPDF, text: str, width: float, height: float) -> str:
+    """A page text too long even at the smallest size is cut short with an ellipsis, so it
+    cannot spill onto an extra page (the page count is part of the contract)."""
+    smallest = _BODY_SIZES_PT[-1]
+    if _text_height(pdf, text, width, smallest) <= height:
+        return text
+    low, high = 0, len(text)  # the longest prefix that fits, found by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _text_height(pdf, text[:middle] + "…", width, smallest) <= height:
+            low = middle
+        else:
+            high = middle - 1
+    cut = text[:low]
+    if " " in cut[len(cut) * 4 // 5 :]:
+        cut = cut[: cut.rindex(" ")]  # end on a whole word where the script has spaces
+    return cut.rstrip() + "…"
+
+
+def _line_height(size_pt: float) -> float:
+    return size_pt * _LINE_HEIGHT / 72
+
+
+def _framed_image(pdf: FPDF, data: bytes, x: float, y: float, width: float, height: float) -> None:
+    """Fits the picture inside the box, centred, with a thin frame; downscaled to IMAGE_DPI."""
+    if width <= 0 or height <= 0:
+        return
+    picture = _open(data)
+    scale = min(width / picture.width, height / picture.height)
+    shown_w, shown_h = picture.width * scale, picture.height * scale
+    left, top = x + (width - shown_w) / 2, y + (height - shown_h) / 2
+    pdf.image(_print_jpeg(picture, shown_w, shown_h), x=left, y=top, w=shown_w, h=shown_h)
+    pdf.set_draw_color(*_FRAME)
+    pdf.set_line_width(0.015)
+    pdf.rect(left, top, shown_w, shown_h)
+
+
+def _open(data: bytes) -> Image.Image:
+    picture = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    if picture.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = picture.convert("RGBA")
+        picture = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return picture.convert("RGB")
+
+
+def _print_jpeg(picture: Image.Image, width_in: float, height_in: float) -> io.BytesIO:
+    target = (max(1, round(width_in * IMAGE_DPI)), max(1, round(height_in * IMAGE_DPI)))
+    if picture.width > target[0]:
+        picture = picture.resize(target, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    buffer.seek(0)
+    return buffer
