@@ -81,6 +81,9 @@ def describe(status: dict[str, Any]) -> str:
 
 
 def run_demo(photos: Path, style: str, out: Path, child: str, title: str | None) -> int:
+    from storywink.observability import logger
+
+    logger.setLevel("WARNING")  # the in-process workers' logs would drown the progress bar
     with ExitStack() as cleanup:
         info = running_stack_info()
         if info is None:

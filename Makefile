@@ -1,0 +1,39 @@
+# The two commands: `make demo` (the main job) and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: demo test dev validate openapi build clean
+
+$(STAMP): requirements-dev.txt constraints.txt layers/storywink/requirements.txt layers/storywink/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet pip==26.3
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## The main job: the local stack turns the sample photos into a picture-book PDF.
+demo: $(STAMP)
+	$(BIN)/storywink demo --out out/storywink-demo.pdf
+
+## The whole test suite (unit, integration, end to end, template lint, OpenAPI currency).
+test: $(STAMP)
+	$(BIN)/pytest
+
+## Run the local stack in the foreground.
+dev: $(STAMP)
+	$(BIN)/storywink dev
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint
+
+openapi: $(STAMP)
+	$(BIN)/storywink openapi --write
+
+build: $(STAMP)
+	$(BIN)/sam build
+
+clean:
+	rm -rf .aws-sam out .storywink
