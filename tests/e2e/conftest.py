@@ -1,0 +1,89 @@
+"""The whole local stack in this process: workers, state machine and API, driven with real HTTP clients."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from storywink.local.stack import LocalStack, StackOptions
+
+FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
+
+
+def _reset_process_caches() -> None:
+    from storywink.aws import reset_clients
+    from storywink.config import get_settings
+    from storywink.db.engine import reset_engine
+
+    get_settings.cache_clear()
+    reset_engine()
+    reset_clients()
+
+
+@pytest.fixture(scope="session")
+def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One local stack for the e2e tests, sharing the session's moto server and database; the
+    process environment is put back afterwards so other tests see their own settings."""
+    saved = dict(os.environ)
+    local = LocalStack(
+        StackOptions(
+            state_dir=tmp_path_factory.mktemp("stack"),
+            moto_endpoint=aws_environment,
+            database_url=database_url,
+            extra_environment={"POWERTOOLS_METRICS_DISABLED": "true"},
+        )
+    ).start()
+    try:
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        _reset_process_caches()
+
+
+class ApiSession:
+    """A real HTTP client against the stack's API, as one user."""
+
+    def __init__(self, stack: LocalStack, user: str) -> None:
+        self.http = httpx.Client(
+            base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.mint_token(user)}"}, timeout=30
+        )
+
+    def __call__(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def make_book(self, photos: list[Path], **fields: Any) -> dict[str, Any]:
+        book = self("POST", "/v1/books", 201, json={"title": "Our Day", "childName": "Zoë", **fields})
+        tickets = self(
+            "POST",
+            f"/v1/books/{book['id']}/photos",
+            json={"photos": [{"contentType": "image/jpeg", "size": p.stat().st_size} for p in photos]},
+        )["uploads"]
+        for ticket, photo in zip(tickets, photos, strict=True):
+            httpx.put(ticket["url"], content=photo.read_bytes(), headers=ticket["headers"]).raise_for_status()
+        return self(
+            "POST", f"/v1/books/{book['id']}/photos/confirm", 201, json={"uploadIds": [t["uploadId"] for t in tickets]}
+        )
+
+    def wait_for(self, book_id: str, statuses: set[str], timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            progress = self("GET", f"/v1/books/{book_id}/status")
+            if progress["status"] in statuses:
+                return progress
+            assert time.monotonic() < deadline, f"book {book_id} stuck at {progress}"
+            time.sleep(0.25)
+
+
+@pytest.fixture
+def api(stack: LocalStack, db) -> Callable[[str], ApiSession]:
+    return lambda user="parent": ApiSession(stack, user)
