@@ -88,17 +88,21 @@ def embedded_postgres():
 
 
 @pytest.fixture(scope="session")
-def database_url(embedded_postgres) -> str:
+def database_url(embedded_postgres) -> Iterator[str]:
     """A migrated database of this test session's own (TEST_DATABASE_URL selects a real server instead)."""
     from storywink.db import migrate
 
-    url = os.environ.get("TEST_DATABASE_URL") or embedded_postgres.create_database(
-        f"storywink_test_{_worker()}", recreate=True
-    )
+    name = f"storywink_test_{_worker()}_{os.getpid()}"  # concurrent runs never share a database
+    url = os.environ.get("TEST_DATABASE_URL") or embedded_postgres.create_database(name, recreate=True)
     migrate.upgrade(url)
     os.environ["DATABASE_URL"] = url
     _reset_settings()
-    return url
+    yield url
+    from storywink.db.engine import reset_engine
+
+    reset_engine()
+    if not os.environ.get("TEST_DATABASE_URL"):
+        embedded_postgres.drop_database(name)
 
 
 @pytest.fixture

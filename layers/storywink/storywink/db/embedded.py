@@ -31,6 +31,14 @@ class EmbeddedPostgres:
             engine.dispose()
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            engine.dispose()
+
     def stop(self) -> None:
         self.server.cleanup()  # type: ignore[attr-defined]
 
