@@ -12,7 +12,8 @@ from botocore.config import Config
 
 @lru_cache(maxsize=None)
 def client(service: str) -> Any:
-    options: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 4}}
+    # Pool sized for the local stack, where many worker threads share one client.
+    options: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 4}, "max_pool_connections": 50}
     if service == "s3":
         options["signature_version"] = "s3v4"
         if os.environ.get("AWS_ENDPOINT_URL"):

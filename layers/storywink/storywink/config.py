@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     # A worker that has held a task this long without finishing is presumed dead; a redelivery takes over.
     job_lease_seconds: int = Field(900, alias="JOB_LEASE_SECONDS")
 
+    # Live progress: WebSocket connections (DynamoDB) and the management API endpoint that pushes to them.
+    connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
+    websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")
+    connection_ttl_seconds: int = Field(2 * 3600, alias="CONNECTION_TTL_SECONDS")
+    # SSE: heartbeat comment interval, and how long one response stays open (bounded under Lambda).
+    sse_heartbeat_seconds: float = Field(15.0, alias="SSE_HEARTBEAT_SECONDS")
+    sse_window_seconds: float = Field(25.0, alias="SSE_WINDOW_SECONDS")
+
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 

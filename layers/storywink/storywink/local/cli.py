@@ -20,6 +20,7 @@ def _dev(args: argparse.Namespace) -> int:
         f"Storywink local stack is up (Ctrl-C stops it).\n"
         f"  API        {stack.api_url}\n"
         f"  API docs   {stack.api_url}/docs\n"
+        f"  WebSocket  {stack.websocket_url}/?token=<token>  then send {{\"action\": \"subscribe\", \"bookId\": ...}}\n"
         f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
         f"  AWS (moto) {stack.moto_endpoint}\n"
         f"  Database   {stack.database_url}\n"

@@ -40,6 +40,9 @@ class LocalResources:
     definitions: dict[str, str] = field(default_factory=dict)
     mappings: list[EventSourceMapping] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    # WebSocket API route key -> the function (logical id) its integration invokes.
+    websocket_routes: dict[str, str] = field(default_factory=dict)
+    websocket_route_selection: str = ""
     # Environment variables that point at cloud-only resources (Cognito, Secrets Manager): the local stack supplies its own.
     unresolved_environment: dict[str, str] = field(default_factory=dict)
 
@@ -82,6 +85,7 @@ class TemplateProvisioner:
         self._tables()
         self._state_machines()
         self._functions()
+        self._websocket_routes()
         return self.result
 
     def physical_name(self, logical_id: str) -> str:
@@ -229,6 +233,27 @@ class TemplateProvisioner:
                     memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
                 )
             )
+
+    def _websocket_routes(self) -> None:
+        apis = [name for name, spec in self.resources("AWS::ApiGatewayV2::Api")
+                if spec["Properties"].get("ProtocolType") == "WEBSOCKET"]
+        if not apis:
+            return
+        api = apis[0]
+        self.result.websocket_route_selection = self.template["Resources"][api]["Properties"]["RouteSelectionExpression"]
+        integrations = dict(self.resources("AWS::ApiGatewayV2::Integration"))
+        for _, spec in self.resources("AWS::ApiGatewayV2::Route"):
+            properties = spec["Properties"]
+            if properties["ApiId"] != {"Ref": api}:
+                continue
+            target = properties["Target"]["Fn::Sub"]  # integrations/${SomeIntegration}
+            integration = re.fullmatch(r"integrations/\$\{(\w+)\}", target).group(1)
+            uri = integrations[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
+            function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
+            self.result.websocket_routes[properties["RouteKey"]] = function
+
+    def handler_of(self, function_logical_id: str) -> str:
+        return self.template["Resources"][function_logical_id]["Properties"]["Handler"]
 
     def code_uri(self, function_logical_id: str) -> Path:
         spec = self.template["Resources"][function_logical_id]["Properties"]

@@ -45,6 +45,7 @@ def default_state_dir() -> Path:
 class StackOptions:
     state_dir: Path = field(default_factory=default_state_dir)
     api_port: int = 0
+    websocket_port: int = 0
     moto_port: int = 0
     database_url: str | None = None  # None: embedded PostgreSQL in state_dir
     moto_endpoint: str | None = None  # None: start a moto server in this process
@@ -60,12 +61,12 @@ class LocalStack:
         self.issuer: LocalIssuer | None = None
         self.pollers: list[SqsPoller] = []
         self.api_url = ""
+        self.websocket_url = ""
         self.moto_endpoint = ""
         self.database_url = ""
         self._postgres: Any = None
         self._moto: Any = None
-        self._uvicorn: Any = None
-        self._uvicorn_thread: threading.Thread | None = None
+        self._servers: list[tuple[Any, threading.Thread]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -75,6 +76,7 @@ class LocalStack:
             self._start_database()
             self._provision()
             self._start_pollers()
+            self._start_websocket_gateway()
             self._start_api()
         except BaseException:
             self.stop()
@@ -86,11 +88,10 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
-        if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
-            if self._uvicorn_thread is not None:
-                self._uvicorn_thread.join(timeout=10)
-            self._uvicorn = None
+        for server, thread in self._servers:
+            server.should_exit = True
+            thread.join(timeout=10)
+        self._servers = []
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -163,8 +164,11 @@ class LocalStack:
             parameters={**LOCAL_PARAMETERS, **self.options.parameters},
         )
         self.resources = provisioner.provision()
-        self._code_uris = {m.function_name: provisioner.code_uri(m.function_name) for m in self.resources.mappings}
+        self._code_uri = provisioner.code_uri
+        self._handler_of = provisioner.handler_of
         self.issuer = load_or_create_issuer(self.options.state_dir / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
+        self._websocket_port = self.options.websocket_port or free_port()
+        self.websocket_url = f"ws://127.0.0.1:{self._websocket_port}"
         os.environ.pop("DATABASE_SECRET_ARN", None)
         os.environ.update(self.resources.environment)
         os.environ.pop("DATABASE_SECRET_ARN", None)  # locally the URL is given directly
@@ -174,6 +178,8 @@ class LocalStack:
                 "AUTH_JWKS_URL": self.issuer.jwks_url,
                 "AUTH_ISSUER": LOCAL_ISSUER,
                 "AUTH_AUDIENCE": LOCAL_AUDIENCE,
+                # The local WebSocket gateway serves the management API that pushes go through.
+                "WEBSOCKET_ENDPOINT": f"http://127.0.0.1:{self._websocket_port}",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 **self.options.extra_environment,
             }
@@ -186,14 +192,25 @@ class LocalStack:
         assert self.resources is not None
         sqs = self._client("sqs")
         for mapping in self.resources.mappings:
-            handler = load_handler(self._code_uris[mapping.function_name], mapping.handler)
+            handler = load_handler(self._code_uri(mapping.function_name), mapping.handler)
             workers = max(1, min(mapping.maximum_concurrency, self.options.max_workers_per_queue))
             poller = SqsPoller(mapping, handler, sqs, REGION, workers)
             poller.start()
             self.pollers.append(poller)
 
+    def _start_websocket_gateway(self) -> None:
+        from storywink.local.websocket_gateway import LocalWebSocketGateway
+
+        assert self.resources is not None
+        routes = {
+            route_key: (function, load_handler(self._code_uri(function), self._handler_of(function)))
+            for route_key, function in self.resources.websocket_routes.items()
+        }
+        selection = self.resources.websocket_route_selection.removeprefix("$request.body.")
+        gateway = LocalWebSocketGateway(routes, selection_field=selection)
+        self._serve(gateway.app(), self._websocket_port, "websocket-gateway")
+
     def _start_api(self) -> None:
-        import uvicorn
         from fastapi.responses import JSONResponse
 
         from storywink.api.app import create_app
@@ -208,17 +225,24 @@ class LocalStack:
             include_in_schema=False,
         )
         port = self.options.api_port or free_port()
-        self._uvicorn = uvicorn.Server(
+        self._serve(app, port, "api")
+        self.api_url = f"http://127.0.0.1:{port}"
+
+    def _serve(self, app: Any, port: int, name: str) -> None:
+        """Run an ASGI app under uvicorn on 127.0.0.1 in a thread; it stops with the stack."""
+        import uvicorn
+
+        server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
         )
-        self._uvicorn_thread = threading.Thread(target=self._uvicorn.run, name="api", daemon=True)
-        self._uvicorn_thread.start()
+        thread = threading.Thread(target=server.run, name=name, daemon=True)
+        thread.start()
+        self._servers.append((server, thread))
         deadline = time.monotonic() + 15
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline or not self._uvicorn_thread.is_alive():
-                raise RuntimeError(f"the API did not start on 127.0.0.1:{port}")
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"{name} did not start on 127.0.0.1:{port}")
             time.sleep(0.05)
-        self.api_url = f"http://127.0.0.1:{port}"
 
     def _write_stack_file(self) -> None:
         assert self.resources is not None
@@ -226,6 +250,7 @@ class LocalStack:
             "pid": os.getpid(),
             "apiUrl": self.api_url,
             "docsUrl": f"{self.api_url}/docs",
+            "websocketUrl": self.websocket_url,
             "jwksUrl": f"{self.api_url}/.well-known/jwks.json",
             "motoEndpoint": self.moto_endpoint,
             "databaseUrl": self.database_url,

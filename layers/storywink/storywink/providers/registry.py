@@ -1,5 +1,6 @@
 """Chooses a provider by name. Adapters are imported lazily, so an unused SDK costs no cold start
-and a hosted adapter is added here without touching the pipeline."""
+and a hosted adapter is added here without touching the pipeline. When ``CHAOS_*`` variables configure
+fault injection, the chosen provider comes wrapped by ``storywink.providers.chaos``."""
 
 from __future__ import annotations
 
@@ -33,4 +34,12 @@ def _build(known: dict[str, str], name: str | None, kind: str):
     if target is None:
         raise ValueError(f"Unknown {kind} provider {name!r}; known: {', '.join(sorted(known))}")
     module_name, class_name = target.split(":")
-    return getattr(importlib.import_module(module_name), class_name)()
+
+    def build():
+        return getattr(importlib.import_module(module_name), class_name)()
+
+    if any(variable.startswith("CHAOS_") for variable in os.environ):
+        from storywink.providers.chaos import with_chaos
+
+        return with_chaos(kind, key, build)
+    return build()

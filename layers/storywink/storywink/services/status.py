@@ -52,10 +52,21 @@ def unregister_publisher(publisher: Publisher) -> None:
         _publishers.remove(publisher)
 
 
+def _active_publishers() -> list[Publisher]:
+    from storywink.realtime.live import configured_publisher
+
+    live = configured_publisher()
+    return list(_publishers) + ([live] if live is not None else [])
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_committed(session: Session) -> None:
-    for book_event, progress in session.info.pop(_PENDING, []):
-        for publisher in list(_publishers):
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    publishers = _active_publishers()
+    for book_event, progress in pending:
+        for publisher in publishers:
             try:
                 publisher(book_event, progress)
             except Exception:  # a subscriber's failure never undoes a committed status

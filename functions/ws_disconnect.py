@@ -1,0 +1,10 @@
+"""WebSocket API $disconnect route. Handler: ws_disconnect.handler."""
+
+from storywink.observability import logger, tracer
+from storywink.realtime.websocket_routes import handle_disconnect
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict, context: object) -> dict:
+    return handle_disconnect(event)

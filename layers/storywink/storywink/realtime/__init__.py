@@ -1,0 +1,1 @@
+"""Live progress: WebSocket connections and pushes, and Server-Sent Events."""

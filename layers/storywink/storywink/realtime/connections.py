@@ -1,0 +1,113 @@
+"""WebSocket connections and their book subscriptions, in DynamoDB.
+
+One item per connection (topic "connection") and one per subscription (topic "book:{id}", with the
+last event sequence number delivered to it). The ByTopic index finds a book's subscribers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+CONNECTION_TOPIC = "connection"
+BY_TOPIC_INDEX = "ByTopic"
+
+
+def book_topic(book_id: str) -> str:
+    return f"book:{book_id}"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    connection_id: str
+    book_id: str
+    user_id: str
+    last_seq: int
+
+
+class ConnectionStore:
+    def __init__(self, table_name: str, ttl_seconds: int = 7200) -> None:
+        self.table_name = table_name
+        self.ttl_seconds = ttl_seconds
+        self._table: Any = None
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            self._table = boto3.resource("dynamodb").Table(self.table_name)
+        return self._table
+
+    def _expires_at(self) -> int:
+        return int(time.time()) + self.ttl_seconds
+
+    def add_connection(self, connection_id: str, user_id: str) -> None:
+        self.table.put_item(
+            Item={
+                "connectionId": connection_id,
+                "topic": CONNECTION_TOPIC,
+                "userId": user_id,
+                "connectedAt": int(time.time()),
+                "expiresAt": self._expires_at(),
+            }
+        )
+
+    def connection_user(self, connection_id: str) -> str | None:
+        item = self.table.get_item(Key={"connectionId": connection_id, "topic": CONNECTION_TOPIC}).get("Item")
+        return item["userId"] if item else None
+
+    def remove_connection(self, connection_id: str) -> None:
+        items = self.table.query(KeyConditionExpression=Key("connectionId").eq(connection_id))["Items"]
+        with self.table.batch_writer() as batch:
+            for item in items:
+                batch.delete_item(Key={"connectionId": item["connectionId"], "topic": item["topic"]})
+
+    def subscribe(self, connection_id: str, user_id: str, book_id: str, last_seq: int) -> None:
+        self.table.put_item(
+            Item={
+                "connectionId": connection_id,
+                "topic": book_topic(book_id),
+                "bookId": book_id,
+                "userId": user_id,
+                "lastSeq": last_seq,
+                "expiresAt": self._expires_at(),
+            }
+        )
+
+    def unsubscribe(self, connection_id: str, book_id: str) -> None:
+        self.table.delete_item(Key={"connectionId": connection_id, "topic": book_topic(book_id)})
+
+    def subscribers(self, book_id: str) -> list[Subscription]:
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "IndexName": BY_TOPIC_INDEX,
+            "KeyConditionExpression": Key("topic").eq(book_topic(book_id)),
+        }
+        while True:
+            page = self.table.query(**query)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            Subscription(i["connectionId"], i["bookId"], i.get("userId", ""), int(i.get("lastSeq", 0))) for i in items
+        ]
+
+    def advance(self, connection_id: str, book_id: str, seq: int) -> bool:
+        """Record that ``seq`` reached this subscriber; False if the subscription is gone."""
+        try:
+            self.table.update_item(
+                Key={"connectionId": connection_id, "topic": book_topic(book_id)},
+                UpdateExpression="SET lastSeq = :seq",
+                ConditionExpression="attribute_exists(connectionId) AND lastSeq < :seq",
+                ExpressionAttributeValues={":seq": seq},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
