@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from storywink.api.deps import CurrentUser, SessionDep
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from storywink.api.deps import CurrentUser, SessionDep, SettingsDep
+from storywink.domain.errors import ValidationFailed
+from storywink.realtime.sse import book_event_stream
 from storywink.domain.progress import BookProgress
 from storywink.services import books
 from storywink.services.progress import compute_progress
@@ -17,3 +22,31 @@ router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"])
 @router.get("/status", response_model=BookProgress, summary="Generation progress")
 def get_status(book_id: UUID, user: CurrentUser, session: SessionDep):
     return compute_progress(session, books.get_owned_book(session, user.id, book_id))
+
+
+@router.get(
+    "/status/stream",
+    summary="Live progress as Server-Sent Events (resumable with Last-Event-ID)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "snapshot, then one event per status change"}},
+)
+def stream_status(
+    book_id: UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    resume_after: Annotated[int | None, Query(alias="lastEventId", ge=0)] = None,
+) -> StreamingResponse:
+    books.get_owned_book(session, user.id, book_id)
+    after = resume_after
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise ValidationFailed("Last-Event-ID must be an event sequence number.", code="INVALID_LAST_EVENT_ID")
+        after = int(last_event_id)
+    session.commit()  # the stream may run long: end the transaction and give the connection back now
+    return StreamingResponse(
+        book_event_stream(book_id, after, settings),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
