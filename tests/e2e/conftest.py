@@ -37,6 +37,8 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             moto_endpoint=aws_environment,
             database_url=database_url,
             extra_environment={"POWERTOOLS_METRICS_DISABLED": "true"},
+            # Failed records come back after a second instead of the queue's visibility timeout.
+            redelivery_seconds=1,
         )
     ).start()
     try:

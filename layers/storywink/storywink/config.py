@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # A worker that has held a task this long without finishing is presumed dead; a redelivery takes over.
     job_lease_seconds: int = Field(900, alias="JOB_LEASE_SECONDS")
 
+    # {"story": {"dlq": url, "source": url}, ...}: the step dead-letter queues and where a redrive sends them.
+    dead_letter_queues: str | None = Field(None, alias="DEAD_LETTER_QUEUES")
+
     # Live progress: WebSocket connections (DynamoDB) and the management API endpoint that pushes to them.
     connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
     websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")

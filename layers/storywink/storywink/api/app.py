@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from storywink.api.errors import install_error_handlers
 from storywink.api.middleware import RequestContextMiddleware
-from storywink.api.routers import books, generation, health, pages, photos, status
+from storywink.api.routers import admin, books, generation, health, pages, photos, status
 from storywink.config import get_settings
 
 API_VERSION = "1.0.0"
@@ -29,6 +29,6 @@ def create_app() -> FastAPI:
         expose_headers=["X-Request-Id", "Retry-After"],
     )
     install_error_handlers(app)
-    for router in (health.router, books.router, photos.router, pages.router, generation.router, status.router):
+    for router in (health.router, books.router, photos.router, pages.router, generation.router, status.router, admin.router):
         app.include_router(router)
     return app

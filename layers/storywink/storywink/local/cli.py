@@ -20,6 +20,7 @@ def _dev(args: argparse.Namespace) -> int:
         f"Storywink local stack is up (Ctrl-C stops it).\n"
         f"  API        {stack.api_url}\n"
         f"  API docs   {stack.api_url}/docs\n"
+        f"  Book page  {stack.api_url}/app/  (sign in as any name)\n"
         f"  WebSocket  {stack.websocket_url}/?token=<token>  then send {{\"action\": \"subscribe\", \"bookId\": ...}}\n"
         f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
         f"  AWS (moto) {stack.moto_endpoint}\n"
@@ -50,6 +51,39 @@ def _demo(args: argparse.Namespace) -> int:
     from storywink.local.demo import run_demo
 
     return run_demo(photos=args.photos, style=args.style, out=args.out, child=args.child, title=args.title)
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from storywink.local.stack import running_stack_info
+    from storywink.services import dead_letter_queues as dlq
+
+    info = running_stack_info()
+    if info is not None:  # the local stack's queues; otherwise DEAD_LETTER_QUEUES and AWS credentials
+        os.environ["AWS_ENDPOINT_URL"] = info["motoEndpoint"]
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        queues = info["queues"]
+        raw = json.dumps(
+            {
+                logical.removesuffix("DeadLetterQueue").lower(): {"dlq": url, "source": queues[logical.replace("DeadLetterQueue", "Queue")]}
+                for logical, url in queues.items()
+                if logical.endswith("DeadLetterQueue")
+            }
+        )
+    else:
+        raw = os.environ.get("DEAD_LETTER_QUEUES")
+    queues_by_name = dlq.queues_from_json(raw)
+    if args.action == "list":
+        selected = [dlq.find_queue(queues_by_name, args.queue)] if args.queue else list(queues_by_name.values())
+        print(json.dumps([dlq.describe(queue) for queue in selected], indent=2))
+        return 0
+    if not args.queue:
+        print("redrive needs a queue: " + ", ".join(sorted(queues_by_name)), file=sys.stderr)
+        return 2
+    print(json.dumps(dlq.redrive(dlq.find_queue(queues_by_name, args.queue)), indent=2))
+    return 0
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -104,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--child", default="Maya", help="the child's name")
     demo.add_argument("--title", default=None)
     demo.set_defaults(run=_demo)
+
+    dead_letters = commands.add_parser("dlq", help="list or redrive the step dead-letter queues")
+    dead_letters.add_argument("action", choices=["list", "redrive"])
+    dead_letters.add_argument("queue", nargs="?", help="story | illustration | finalize | pdf")
+    dead_letters.set_defaults(run=_dlq)
 
     openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
     group = openapi.add_mutually_exclusive_group()

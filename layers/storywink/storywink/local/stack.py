@@ -51,6 +51,8 @@ class StackOptions:
     moto_endpoint: str | None = None  # None: start a moto server in this process
     parameters: dict[str, str] = field(default_factory=dict)
     max_workers_per_queue: int = 4
+    # Seconds before a failed SQS record is delivered again; None keeps the queue's visibility timeout.
+    redelivery_seconds: int | None = None
     extra_environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -194,7 +196,7 @@ class LocalStack:
         for mapping in self.resources.mappings:
             handler = load_handler(self._code_uri(mapping.function_name), mapping.handler)
             workers = max(1, min(mapping.maximum_concurrency, self.options.max_workers_per_queue))
-            poller = SqsPoller(mapping, handler, sqs, REGION, workers)
+            poller = SqsPoller(mapping, handler, sqs, REGION, workers, self.options.redelivery_seconds)
             poller.start()
             self.pollers.append(poller)
 
@@ -214,6 +216,7 @@ class LocalStack:
         from fastapi.responses import JSONResponse
 
         from storywink.api.app import create_app
+        from storywink.local.web_app import add_book_page
 
         assert self.issuer is not None
         app = create_app()
@@ -225,8 +228,10 @@ class LocalStack:
             include_in_schema=False,
         )
         port = self.options.api_port or free_port()
+        api_url = f"http://127.0.0.1:{port}"
+        add_book_page(app, self.issuer, api_url=api_url, websocket_url=self.websocket_url)
         self._serve(app, port, "api")
-        self.api_url = f"http://127.0.0.1:{port}"
+        self.api_url = api_url
 
     def _serve(self, app: Any, port: int, name: str) -> None:
         """Run an ASGI app under uvicorn on 127.0.0.1 in a thread; it stops with the stack."""

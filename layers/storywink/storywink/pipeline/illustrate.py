@@ -9,6 +9,7 @@ from storywink.domain.enums import ModerationStatus
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import IllustrationTask
 from storywink.providers.base import IllustrationProvider, IllustrationRequest
+from storywink.providers.crash import maybe_crash
 from storywink.providers.errors import ContentPolicyError, PermanentProviderError, ProviderError
 from storywink.services.status import BookStatusService, StatusUpdate
 from storywink.storage import keys
@@ -36,6 +37,7 @@ def illustrate_page(
     # One object per page: a redelivered or retried task overwrites, never duplicates.
     key = keys.illustration_key(book.id, page.id)
     media.write(key, result.image, result.content_type)
+    maybe_crash("illustration.after_upload", str(page.id))
     page.illustration_key = key
     BookStatusService(session).update_status(
         book.id,

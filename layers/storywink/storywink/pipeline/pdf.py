@@ -8,6 +8,7 @@ from storywink.domain.enums import BookStatus, ModerationStatus
 from storywink.pipeline.book_loading import load_book, ordered_pages
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import PdfTask
+from storywink.providers.crash import maybe_crash
 from storywink.printing.book_pdf import PrintBook, PrintPage, render_book_pdf
 from storywink.services.status import BookStatusService, StatusUpdate
 from storywink.storage import keys
@@ -35,6 +36,7 @@ def render_pdf(session: Session, task: PdfTask, media: MediaStore) -> StepOutcom
     )
     key = keys.pdf_key(book.id)
     media.write(key, document, "application/pdf")
+    maybe_crash("pdf.after_upload", str(book.id))
     book.pdf_key = key
     final = BookStatus(task.outcome)
     BookStatusService(session).update_status(

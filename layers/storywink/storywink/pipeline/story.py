@@ -8,6 +8,7 @@ from storywink.domain.enums import BookStatus
 from storywink.pipeline.book_loading import load_book, ordered_pages
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import StoryTask
+from storywink.providers.crash import maybe_crash
 from storywink.providers.base import PagePhoto, StoryProvider, StoryRequest
 from storywink.services.status import BookStatusService, StatusUpdate
 from storywink.storage.media import MediaStore
@@ -38,6 +39,7 @@ def write_story(session: Session, task: StoryTask, media: MediaStore, provider: 
             page.text = entry.text
             page.illustration_notes = entry.illustration_notes
             page.text_confirmed = False
+    maybe_crash("story.after_write", str(book.id))
     book.prompt_tokens += story.prompt_tokens
     book.completion_tokens += story.completion_tokens
     next_status = BookStatus.ILLUSTRATING if book.auto_illustrate else BookStatus.STORY_READY

@@ -77,6 +77,32 @@ def start_illustration(session: Session, book: Book, correlation_id: str) -> Sta
     return _start(book, "ILLUSTRATE", page_ids, correlation_id)
 
 
+def start_retry(session: Session, book: Book, correlation_id: str) -> StartedExecution:
+    """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
+    re-finalize and re-render the PDF."""
+    _require_not_running(book)
+    if book.status not in (BookStatus.PARTIAL, BookStatus.FAILED):
+        raise Conflict(
+            f"A book that is {book.status.value} has nothing to retry.",
+            code="BOOK_STATE_CONFLICT",
+            details={"status": book.status.value},
+        )
+    failed = [p for p in sorted(book.pages, key=lambda p: p.page_number) if p.moderation_status == ModerationStatus.FAILED]
+    if not failed or any(page.text is None for page in book.pages):
+        raise ValidationFailed(
+            "There are no failed pages to retry." if not failed else "The story was never written: generate the book again.",
+            code="NOTHING_TO_RETRY",
+            details={"status": book.status.value},
+        )
+    status_service = BookStatusService(session)
+    for page in failed:
+        status_service.update_status(
+            book.id, StatusUpdate("page.retry", page_id=page.id, page_status=ModerationStatus.PENDING)
+        )
+    status_service.update_status(book.id, StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING))
+    return _start(book, "REDO_PAGES", [str(page.id) for page in failed], correlation_id)
+
+
 def _start(book: Book, mode: str, page_ids: list[str], correlation_id: str) -> StartedExecution:
     settings = get_settings()
     if not settings.state_machine_arn:

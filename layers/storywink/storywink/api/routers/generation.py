@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.db.tables import Book, User
 from storywink.domain.errors import NotFound
 from storywink.domain.progress import CamelModel
-from storywink.services import books, generation
+from storywink.services import books, generation, idempotency
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"])
 
@@ -40,11 +45,38 @@ def _started(book, started: generation.StartedExecution) -> GenerationStarted:  
     )
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerationStarted, summary="Generate the book")
-def generate(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep):
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Repeat a request safely: a repeat gets the first response."),
+]
+
+
+def _start_once(
+    request: Request,
+    book_id: UUID,
+    user: User,
+    session: Session,
+    idempotency_key: str | None,
+    start: Callable[[Session, Book, str], generation.StartedExecution],
+) -> JSONResponse:
+    # The book row lock comes first: a concurrent repeat waits here, then finds the first one's record.
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
-    started = generation.start_generation(session, book, request.state.correlation_id)
-    return _started(book, started)
+    route = f"{request.method} {request.url.path}"
+    key = idempotency.check_key(idempotency_key)
+    if key is not None:
+        prior = idempotency.find(session, user.id, key, route)
+        if prior is not None:
+            return JSONResponse(prior.body, status_code=prior.status_code, headers={"Idempotent-Replayed": "true"})
+    started = start(session, book, request.state.correlation_id)
+    body = _started(book, started).model_dump(by_alias=True, mode="json")
+    if key is not None:
+        idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, body)
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerationStarted, summary="Generate the book")
+def generate(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None):
+    return _start_once(request, book_id, user, session, idempotency_key, generation.start_generation)
 
 
 @router.post(
@@ -53,10 +85,20 @@ def generate(book_id: UUID, request: Request, user: CurrentUser, session: Sessio
     response_model=GenerationStarted,
     summary="Illustrate a book whose story is ready",
 )
-def illustrate(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep):
-    book = books.get_owned_book(session, user.id, book_id, for_update=True)
-    started = generation.start_illustration(session, book, request.state.correlation_id)
-    return _started(book, started)
+def illustrate(
+    book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None
+):
+    return _start_once(request, book_id, user, session, idempotency_key, generation.start_illustration)
+
+
+@router.post(
+    "/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerationStarted,
+    summary="Redo only the failed pages, then re-finalize and re-render the PDF",
+)
+def retry(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None):
+    return _start_once(request, book_id, user, session, idempotency_key, generation.start_retry)
 
 
 @router.get("/pdf", response_model=PdfLink, summary="A short-lived download link for the book's PDF")
