@@ -12,9 +12,18 @@ from storywink.local.template import repo_root
 
 
 def _dev(args: argparse.Namespace) -> int:
+    import os
+
     from storywink.local.stack import LocalStack, StackOptions
 
-    stack = LocalStack(StackOptions(api_port=args.port)).start()
+    # Fault injection: the providers read these per call (see storywink.providers.chaos).
+    if args.chaos_rate:
+        os.environ.update(
+            {"CHAOS_FAILURE_RATE": str(args.chaos_rate), "CHAOS_ERROR_KIND": args.chaos_kind, "CHAOS_SEED": str(args.chaos_seed)}
+        )
+    if args.chaos_latency_ms:
+        os.environ["CHAOS_LATENCY_MS"] = str(args.chaos_latency_ms)
+    stack = LocalStack(StackOptions(api_port=args.port, redelivery_seconds=args.redelivery_seconds)).start()
     token = stack.mint_token(args.user)
     print(
         f"Storywink local stack is up (Ctrl-C stops it).\n"
@@ -122,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
     dev.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
     dev.add_argument("--user", default="dev-user", help="print a token for this user")
+    dev.add_argument("--chaos-rate", type=float, default=0.0, help="fail this share of provider calls (0-1)")
+    dev.add_argument("--chaos-kind", choices=["transient", "content-policy", "permanent"], default="transient")
+    dev.add_argument("--chaos-seed", type=int, default=0)
+    dev.add_argument("--chaos-latency-ms", type=int, default=0, help="add this latency to every provider call")
+    dev.add_argument(
+        "--redelivery-seconds", type=int, default=None,
+        help="bring failed SQS records back after this many seconds instead of the queue's visibility timeout",
+    )
     dev.set_defaults(run=_dev)
 
     token = commands.add_parser("token", help="mint a bearer token the local stack accepts")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,17 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from websockets.sync.client import connect
 
 from storywink.auth.local_issuer import load_or_create_issuer
-from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalStack, default_state_dir, running_stack_info
+from storywink.local.stack import (
+    LOCAL_AUDIENCE,
+    LOCAL_ISSUER,
+    LocalStack,
+    StackOptions,
+    default_state_dir,
+    running_stack_info,
+)
 
 FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
@@ -50,23 +60,29 @@ def upload_photos(api: ApiClient, book_id: str, photos: list[Path]) -> None:
     api.call("POST", f"/v1/books/{book_id}/photos/confirm", json={"uploadIds": [t["uploadId"] for t in tickets]})
 
 
-def watch(api: ApiClient, book_id: str, pages: int, timeout_seconds: float = 600) -> dict[str, Any]:
-    """Show progress until the book reaches a final status."""
+def watch(websocket_url: str, token: str, book_id: str, pages: int, start: Callable[[], Any], timeout: float = 600) -> dict[str, Any]:
+    """Subscribe to the book's live progress over the WebSocket API, start generation, and show each
+    pushed update until the book reaches a final status (no polling)."""
     total = pages + 2  # story, one illustration per page, the PDF
-    deadline = time.monotonic() + timeout_seconds
-    with Progress(
+    deadline = time.monotonic() + timeout
+    with connect(f"{websocket_url}/?token={token}", open_timeout=10) as socket, Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:
         task = progress.add_task("Starting", total=total)
+        socket.send(json.dumps({"action": "subscribe", "bookId": book_id}))
+        snapshot = json.loads(socket.recv(timeout=10))
+        if snapshot.get("type") != "snapshot":
+            raise SystemExit(f"could not subscribe to the book's progress: {snapshot}")
+        start()
         while True:
-            status = api.call("GET", f"/v1/books/{book_id}/status")
+            frame = json.loads(socket.recv(timeout=max(1.0, deadline - time.monotonic())))
+            status = frame["progress"]
             story, art = status["storyGeneration"], status["illustrations"]
             done = int(story["completed"]) + art["completed"] + art["failed"] + int(status["status"] in FINAL - {"FAILED"})
             progress.update(task, completed=done, description=describe(status))
-            if status["status"] in FINAL or time.monotonic() > deadline:
+            if status["status"] in FINAL:
                 return status
-            time.sleep(0.5)
 
 
 def describe(status: dict[str, Any]) -> str:
@@ -88,13 +104,16 @@ def run_demo(photos: Path, style: str, out: Path, child: str, title: str | None)
         info = running_stack_info()
         if info is None:
             console.print("Starting the local stack (embedded PostgreSQL, moto, workers, API)...")
-            stack = cleanup.enter_context(LocalStack())
-            api_url = stack.api_url
+            stack = cleanup.enter_context(
+                LocalStack(StackOptions(extra_environment={"POWERTOOLS_METRICS_DISABLED": "true"}))
+            )
+            api_url, websocket_url = stack.api_url, stack.websocket_url
         else:
             console.print(f"Using the local stack already running at {info['apiUrl']}")
-            api_url = info["apiUrl"]
+            api_url, websocket_url = info["apiUrl"], info["websocketUrl"]
         issuer = load_or_create_issuer(default_state_dir() / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
-        api = ApiClient(api_url, issuer.mint("demo-parent", email="parent@example.test"))
+        token = issuer.mint("demo-parent", email="parent@example.test")
+        api = ApiClient(api_url, token)
 
         pictures = find_photos(photos)
         book = api.call(
@@ -114,9 +133,12 @@ def run_demo(photos: Path, style: str, out: Path, child: str, title: str | None)
         )
         console.print(f"Book {book['id']}: uploading {len(pictures)} photos")
         upload_photos(api, book["id"], pictures)
-        started = api.call("POST", f"/v1/books/{book['id']}/generate")
-        console.print(f"Generation started: {started['executionName']}")
-        final = watch(api, book["id"], len(pictures))
+
+        def start_generation() -> None:
+            started = api.call("POST", f"/v1/books/{book['id']}/generate")
+            console.print(f"Generation started: {started['executionName']}")
+
+        final = watch(websocket_url, token, book["id"], len(pictures), start=start_generation)
         if final["status"] not in {"COMPLETED", "PARTIAL"}:
             console.print(f"[red]The book ended {final['status']}[/red]")
             return 1
