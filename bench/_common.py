@@ -94,6 +94,11 @@ def fmt(value: float, digits: int = 0) -> str:
     return "-" if isinstance(value, float) and math.isnan(value) else f"{value:,.{digits}f}"
 
 
+def spread(values: Sequence[float], digits: int = 0, points: Sequence[float] = (50, 95)) -> list[str]:
+    """The given percentiles, then the max, formatted for a table row."""
+    return [fmt(percentile(values, p), digits) for p in points] + [fmt(max(values, default=math.nan), digits)]
+
+
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

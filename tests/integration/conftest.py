@@ -51,3 +51,25 @@ def book_with_photos(client, auth, new_book, upload, sample_photos) -> Callable[
         return response.json()
 
     return make
+
+
+@pytest.fixture
+def advance():
+    """Move a book (and optionally its pages) through legal statuses with the status service, then commit."""
+    from uuid import UUID
+
+    from storywink.domain.enums import BookStatus, ModerationStatus
+    from storywink.services.status import BookStatusService, StatusUpdate
+
+    def move(session, book_id, *statuses: BookStatus, pages: dict | None = None) -> None:
+        service = BookStatusService(session)
+        for status in statuses:
+            service.update_status(UUID(str(book_id)), StatusUpdate("test.move", book_status=status))
+        for page_id, page_status in (pages or {}).items():
+            service.update_status(
+                UUID(str(book_id)),
+                StatusUpdate("test.page", page_id=UUID(str(page_id)), page_status=ModerationStatus(page_status)),
+            )
+        session.commit()
+
+    return move

@@ -93,13 +93,11 @@ def test_patch_with_nothing_to_change_is_a_bad_request(client, auth):
     assert_error(client.patch(f"/v1/books/{book['id']}", json={}, headers=auth()), 400, "EMPTY_UPDATE")
 
 
-def test_patch_is_refused_while_generating(client, auth, session):
-    from storywink.db.tables import Book
+def test_patch_is_refused_while_generating(client, auth, session, advance):
     from storywink.domain.enums import BookStatus
 
     book = create(client, auth())
-    session.get(Book, uuid.UUID(book["id"])).status = BookStatus.GENERATING
-    session.commit()
+    advance(session, book["id"], BookStatus.GENERATING)
     error = assert_error(
         client.patch(f"/v1/books/{book['id']}", json={"title": "New"}, headers=auth()), 409, "BOOK_STATE_CONFLICT"
     )
@@ -121,14 +119,12 @@ def test_library_lists_only_my_books_newest_first(client, auth):
     assert items[0]["pageLength"] == 0 and items[0]["coverThumbnailUrl"] is None
 
 
-def test_library_filters_by_status(client, auth, session):
-    from storywink.db.tables import Book
-    from storywink.domain.enums import BookStatus
+def test_library_filters_by_status(client, auth, session, advance):
+    from storywink.domain.enums import BookStatus as S
 
     done = create(client, auth(), title="Done")
     create(client, auth(), title="Draft")
-    session.get(Book, uuid.UUID(done["id"])).status = BookStatus.COMPLETED
-    session.commit()
+    advance(session, done["id"], S.GENERATING, S.ILLUSTRATING, S.COMPLETED)
     items = client.get("/v1/books", params={"status": "COMPLETED"}, headers=auth()).json()["items"]
     assert [item["id"] for item in items] == [done["id"]]
 

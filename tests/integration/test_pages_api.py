@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from storywink.db.tables import Book
 from storywink.domain.enums import BookStatus
-
-
-def set_status(session, book_id: str, status: BookStatus) -> None:
-    session.get(Book, uuid.UUID(book_id)).status = status
-    session.commit()
 
 
 def test_page_text_can_be_edited_and_confirmed(client, auth, book_with_photos):
@@ -32,9 +26,9 @@ def test_page_text_over_the_limit_is_rejected(client, auth, book_with_photos):
     assert response.status_code == 422
 
 
-def test_page_text_is_locked_while_illustrating(client, auth, book_with_photos, session):
+def test_page_text_is_locked_while_illustrating(client, auth, book_with_photos, session, advance):
     book = book_with_photos(1)
-    set_status(session, book["id"], BookStatus.ILLUSTRATING)
+    advance(session, book["id"], BookStatus.GENERATING, BookStatus.ILLUSTRATING)
     response = client.patch(
         f"/v1/books/{book['id']}/pages/{book['pages'][0]['id']}", json={"text": "late edit"}, headers=auth()
     )
@@ -76,8 +70,8 @@ def test_cover_choice_makes_that_page_the_title_page(client, auth, book_with_pho
     assert library["coverThumbnailUrl"] and library["pageLength"] == 3
 
 
-def test_reorder_is_refused_once_generation_started(client, auth, book_with_photos, session):
+def test_reorder_is_refused_once_generation_started(client, auth, book_with_photos, session, advance):
     book = book_with_photos(2)
-    set_status(session, book["id"], BookStatus.GENERATING)
+    advance(session, book["id"], BookStatus.GENERATING)
     ids = [p["id"] for p in reversed(book["pages"])]
     assert client.put(f"/v1/books/{book['id']}/pages/order", json={"pageIds": ids}, headers=auth()).status_code == 409

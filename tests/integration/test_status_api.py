@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from storywink.db.tables import Book, JobRun, Page
+from storywink.db.tables import JobRun, Page
 from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus
 
 
@@ -17,13 +17,14 @@ def test_a_draft_reports_nothing_started(client, auth, book_with_photos):
     }
 
 
-def test_progress_counts_pages_and_jobs(client, auth, book_with_photos, session):
+def test_progress_counts_pages_and_jobs(client, auth, book_with_photos, session, advance):
     book = book_with_photos(4)
     book_id = uuid.UUID(book["id"])
     pages = session.query(Page).filter_by(book_id=book_id).order_by(Page.page_number).all()
-    session.get(Book, book_id).status = BookStatus.ILLUSTRATING
-    pages[0].moderation_status = ModerationStatus.OK
-    pages[1].moderation_status = ModerationStatus.FLAGGED
+    advance(
+        session, book_id, BookStatus.GENERATING, BookStatus.ILLUSTRATING,
+        pages={pages[0].id: ModerationStatus.OK, pages[1].id: ModerationStatus.FLAGGED},
+    )
     session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.FAILED, error_message="timeout"))
     session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.SUCCEEDED))
     session.add(JobRun(book_id=book_id, page_id=pages[2].id, step=JobStep.ILLUSTRATION, status=JobStatus.RUNNING))
@@ -36,10 +37,10 @@ def test_progress_counts_pages_and_jobs(client, auth, book_with_photos, session)
     }
 
 
-def test_a_failed_story_reports_its_error(client, auth, book_with_photos, session):
+def test_a_failed_story_reports_its_error(client, auth, book_with_photos, session, advance):
     book = book_with_photos(1)
     book_id = uuid.UUID(book["id"])
-    session.get(Book, book_id).status = BookStatus.FAILED
+    advance(session, book_id, BookStatus.GENERATING, BookStatus.FAILED)
     session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.FAILED, error_message="provider refused"))
     session.commit()
     story = client.get(f"/v1/books/{book['id']}/status", headers=auth()).json()["storyGeneration"]

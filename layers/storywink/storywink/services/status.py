@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from storywink.db.tables import Book, BookEvent, Page
@@ -25,10 +25,35 @@ from storywink.services.progress import compute_progress
 Publisher = Callable[[BookEvent, BookProgress], None]
 _publishers: list[Publisher] = []
 _PENDING = "storywink.pending_events"
+_APPROVED = "storywink.approved_statuses"
+GUARDED = {Book: ("status",), Page: ("moderation_status",)}
 
 
 class IllegalTransition(Conflict):
     code = "ILLEGAL_TRANSITION"
+
+
+class StatusWriteOutsideService(RuntimeError):
+    """A book or page status was changed without going through BookStatusService."""
+
+
+@event.listens_for(Session, "before_flush")
+def _only_the_status_service_writes_statuses(session: Session, flush_context: Any, instances: Any) -> None:
+    approved = session.info.get(_APPROVED, {})
+    for obj in list(session.new) + list(session.dirty):
+        for column in GUARDED.get(type(obj), ()):
+            value = getattr(obj, column)
+            changed = obj in session.new or inspect(obj).attrs[column].history.has_changes()
+            initial = obj in session.new and value in (None, BookStatus.DRAFT, ModerationStatus.PENDING)
+            if changed and not initial and approved.get((type(obj).__name__, obj.id, column)) != value:
+                raise StatusWriteOutsideService(
+                    f"{type(obj).__name__}.{column} may only be changed by BookStatusService (tried {value})"
+                )
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_approvals(session: Session, flush_context: Any) -> None:
+    session.info.pop(_APPROVED, None)
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,7 @@ class BookStatusService:
             self._check(book_transition_allowed(book.status, update.book_status), book, update, book.status)
             book.status = update.book_status
             book.status_reason = update.reason
+            self._approve(book, "status", update.book_status)
             changed = True
         if update.page_id is not None and update.page_status is not None:
             page = self.session.execute(
@@ -106,6 +132,7 @@ class BookStatusService:
                     page.moderation_status,
                 )
                 page.moderation_status = update.page_status
+                self._approve(page, "moderation_status", update.page_status)
                 page.moderation_reason = update.reason if update.page_status != ModerationStatus.OK else None
                 changed = True
         if not changed and not update.data:
@@ -116,6 +143,9 @@ class BookStatusService:
         """An event that changes no status (e.g. the PDF is ready)."""
         book = self._lock_book(book_id)
         return self._append_event(book, StatusUpdate(event_type=event_type, data=data))
+
+    def _approve(self, obj: Any, column: str, value: Any) -> None:
+        self.session.info.setdefault(_APPROVED, {})[(type(obj).__name__, obj.id, column)] = value
 
     def _lock_book(self, book_id: UUID) -> Book:
         """Lock the book row and re-read it: concurrent workers serialise here, so sequence numbers never collide."""
