@@ -22,10 +22,12 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from _common import FINAL, Parent, local_stack, print_table, query, spread
 from sqlalchemy import select
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from storywink.db.tables import BookEvent
 from storywink.services.status import register_publisher, unregister_publisher
@@ -42,7 +44,18 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def listen(socket, received: list[tuple[float, dict]], deadline: float) -> None:
+@contextmanager
+def subscribed(stack, book_id: str) -> Iterator[ClientConnection]:
+    """A WebSocket client subscribed to one book, past its snapshot frame."""
+    with connect(f"{stack.websocket_url}/?token={stack.mint_token(USER)}", open_timeout=10) as socket:
+        socket.send(json.dumps({"action": "subscribe", "bookId": book_id}))
+        first = json.loads(socket.recv(timeout=10))
+        if first["type"] != "snapshot":
+            raise SystemExit(f"subscribing to {book_id} answered {first}")
+        yield socket
+
+
+def listen(socket: ClientConnection, received: list[tuple[float, dict]], deadline: float) -> None:
     """Record (receive time, frame) until the book's final status arrives or the deadline passes."""
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -64,24 +77,20 @@ def main() -> int:
     with local_stack() as stack:
         parent = Parent(stack, USER)
         books = [parent.make_book(args.pages)["id"] for _ in range(args.books)]
-        sockets = [connect(f"{stack.websocket_url}/?token={stack.mint_token(USER)}", open_timeout=10) for _ in books]
         received: dict[str, list[tuple[float, dict]]] = {book_id: [] for book_id in books}
-        for socket, book_id in zip(sockets, books):
-            socket.send(json.dumps({"action": "subscribe", "bookId": book_id}))
-            assert json.loads(socket.recv(timeout=10))["type"] == "snapshot", "subscribe did not answer a snapshot"
-        register_publisher(on_commit)
-        deadline = time.monotonic() + args.timeout
-        readers = [threading.Thread(target=listen, args=(s, received[b], deadline)) for s, b in zip(sockets, books)]
-        for reader in readers:
-            reader.start()
-        print(f"generating {args.books} book(s) of {args.pages} page(s) with a subscribed client each ...", flush=True)
-        for book_id in books:
-            parent.generate(book_id)
-        for reader in readers:
-            reader.join()
-        unregister_publisher(on_commit)
-        for socket in sockets:
-            socket.close()
+        with ExitStack() as opened:
+            sockets = [opened.enter_context(subscribed(stack, book_id)) for book_id in books]
+            register_publisher(on_commit)
+            opened.callback(unregister_publisher, on_commit)
+            deadline = time.monotonic() + args.timeout
+            readers = [threading.Thread(target=listen, args=(s, received[b], deadline)) for s, b in zip(sockets, books)]
+            for reader in readers:
+                reader.start()
+            print(f"generating {args.books} book(s) of {args.pages} page(s), a subscribed client each ...", flush=True)
+            for book_id in books:
+                parent.generate(book_id)
+            for reader in readers:
+                reader.join()
         rows = query(stack, select(BookEvent.book_id, BookEvent.seq, BookEvent.created_at).where(BookEvent.book_id.in_(books)))
 
     created = {(str(book_id), seq): at.timestamp() for book_id, seq, at in rows}

@@ -81,6 +81,9 @@ class SqsPoller:
         self.invocations = 0
 
     def start(self) -> None:
+        """Start polling (again, after a stop: like re-enabling an event source mapping)."""
+        self._stop.clear()
+        self._threads = []
         for index in range(self.workers):
             thread = threading.Thread(
                 target=self._run, name=f"poller-{self.mapping.function_name}-{index}", daemon=True
