@@ -24,11 +24,13 @@ POLL_SECONDS = 0.25
 
 
 @contextmanager
-def local_stack(extra_environment: dict[str, str] | None = None, **options: Any) -> Iterator[LocalStack]:
+def local_stack(
+    extra_environment: dict[str, str] | None = None, log_level: str = "WARNING", **options: Any
+) -> Iterator[LocalStack]:
     """A fresh stack (own PostgreSQL, moto, workers, API) in a temporary state dir; stopped and deleted on exit."""
     from storywink.observability import logger
 
-    logger.setLevel("WARNING")  # the in-process workers log every step at INFO
+    logger.setLevel(log_level)  # the in-process workers log every step at INFO
     environment = {"POWERTOOLS_METRICS_DISABLED": "true", **(extra_environment or {})}
     with tempfile.TemporaryDirectory(prefix="storywink-bench-") as state_dir:
         print("starting the local stack ...", flush=True)
@@ -44,9 +46,8 @@ class Parent:
 
     def make_book(self, pages: int, style: str = "watercolor") -> dict[str, Any]:
         """A draft with ``pages`` confirmed photos (the samples, reused when more are asked for)."""
-        book = self.api.call(
-            "POST", "/v1/books", json={"title": "Bench Book", "childName": "Zoë", "artStyle": style, "autoIllustrate": True}
-        )
+        details = {"title": "Bench Book", "childName": "Zoë", "artStyle": style, "autoIllustrate": True}
+        book = self.api.call("POST", "/v1/books", json=details)
         upload_photos(self.api, book["id"], [PHOTOS[i % len(PHOTOS)] for i in range(pages)])
         return self.api.call("GET", f"/v1/books/{book['id']}")
 

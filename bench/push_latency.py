@@ -38,7 +38,7 @@ POINTS = (50, 95, 99)
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--books", type=int, default=3, help="books generated concurrently, one client each (default 3)")
+    parser.add_argument("--books", type=int, default=3, help="books generated concurrently, a client each (default 3)")
     parser.add_argument("--pages", type=int, default=3, help="photos, so pages, per book (default 3)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the books (default 300)")
     return parser.parse_args()
@@ -67,6 +67,11 @@ def listen(socket: ClientConnection, received: list[tuple[float, dict]], deadlin
             return
 
 
+def row(label: str, pairs: list[tuple[float, float]]) -> list:
+    """Count, then percentiles of (receive - created_at), then of (receive - commit hook)."""
+    return [label, len(pairs), *spread([a for a, _ in pairs], 1, POINTS), *spread([c for _, c in pairs], 1, POINTS)]
+
+
 def main() -> int:
     args = parse_args()
     committed: dict[tuple[str, int], float] = {}
@@ -91,9 +96,11 @@ def main() -> int:
                 parent.generate(book_id)
             for reader in readers:
                 reader.join()
-        rows = query(stack, select(BookEvent.book_id, BookEvent.seq, BookEvent.created_at).where(BookEvent.book_id.in_(books)))
+        events = query(
+            stack, select(BookEvent.book_id, BookEvent.seq, BookEvent.created_at).where(BookEvent.book_id.in_(books))
+        )
 
-    created = {(str(book_id), seq): at.timestamp() for book_id, seq, at in rows}
+    created = {(str(book_id), seq): at.timestamp() for book_id, seq, at in events}
     by_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
     unmatched = 0
     for book_id, frames in received.items():
@@ -104,10 +111,7 @@ def main() -> int:
                 continue
             by_type[frame["event"]].append(((at - created[key]) * 1000, (at - committed[key]) * 1000))
     everything = [pair for pairs in by_type.values() for pair in pairs]
-    rows = [["all events", len(everything), *spread([a for a, _ in everything], 1, POINTS),
-             *spread([c for _, c in everything], 1, POINTS)]]
-    rows += [[kind, len(pairs), *spread([a for a, _ in pairs], 1, POINTS), *spread([c for _, c in pairs], 1, POINTS)]
-             for kind, pairs in sorted(by_type.items())]
+    rows = [row("all events", everything)] + [row(kind, pairs) for kind, pairs in sorted(by_type.items())]
     print_table(
         "Push latency (ms): receive - created_at (transaction start)  |  receive - after-commit hook",
         ["frames", "count", "p50", "p95", "p99", "max", "| p50", "p95", "p99", "max"],

@@ -49,13 +49,16 @@ def test_queue_attributes_match_the_template(stack, sqs, queue):
 
 
 def test_every_sqs_event_source_has_a_poller_with_the_templates_settings(stack):
-    pollers = {poller.mapping.function_name: poller for poller in stack.pollers}
-    assert sorted(pollers) == sorted(WORKERS)
-    for name, spec in WORKERS.items():
-        event = next(e for e in spec["Properties"]["Events"].values() if e["Type"] == "SQS")["Properties"]
-        mapping = pollers[name].mapping
+    expected = {
+        (name, event["Queue"]["Fn::GetAtt"][0]): (spec, event)
+        for name, spec in WORKERS.items()
+        for event in (e["Properties"] for e in spec["Properties"]["Events"].values() if e["Type"] == "SQS")
+    }
+    pollers = {(p.mapping.function_name, p.mapping.queue_logical_id): p for p in stack.pollers}
+    assert sorted(pollers) == sorted(expected)
+    for key, (spec, event) in expected.items():
+        mapping = pollers[key].mapping
         assert mapping.handler == spec["Properties"]["Handler"]
-        assert mapping.queue_logical_id == event["Queue"]["Fn::GetAtt"][0]
         assert mapping.batch_size == event["BatchSize"]
         assert mapping.report_batch_item_failures == ("ReportBatchItemFailures" in event["FunctionResponseTypes"])
         assert mapping.maximum_concurrency == event["ScalingConfig"]["MaximumConcurrency"]

@@ -178,7 +178,11 @@ def test_finalize_event_fails_the_unfinished_page_and_reports_partial(book_with_
 
     assert response == NO_FAILURES
     pages = pages_of(session, book["id"])
-    assert [page.moderation_status for page in pages] == [ModerationStatus.OK, ModerationStatus.OK, ModerationStatus.FAILED]
+    assert [page.moderation_status for page in pages] == [
+        ModerationStatus.OK,
+        ModerationStatus.OK,
+        ModerationStatus.FAILED,
+    ]
     assert pages[2].moderation_reason == "Provider.Transient: The illustration service is busy (HTTP 503)."
     # PARTIAL is the PDF step's to set; finalize only decides it and reports it to the state machine.
     assert reload_book(session, book["id"]).status == BookStatus.ILLUSTRATING

@@ -52,9 +52,9 @@ def run_step(
         _replay(task.task_token, claim.replay.status, claim.replay.output, claim.replay.error_code, claim.replay.error_message)
         return
 
-    report_heartbeat(task.task_token)
     started = time.perf_counter()
     try:
+        report_heartbeat(task.task_token)
         with session_scope() as session:
             outcome = work(session)
             finish_job(session, claim.job_id, JobStatus.SUCCEEDED, outcome=outcome)

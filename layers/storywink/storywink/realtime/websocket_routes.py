@@ -12,6 +12,7 @@ from storywink.db.engine import get_sessionmaker
 from storywink.domain.errors import AppError
 from storywink.observability import logger
 from storywink.realtime.frames import error_frame
+from storywink.realtime.gateway import ConnectionGone
 from storywink.realtime.live import LivePublisher, configured_publisher
 
 OK = {"statusCode": 200}
@@ -71,8 +72,12 @@ def handle_message(event: dict[str, Any]) -> dict[str, Any]:
     if action != "subscribe":
         publisher.gateway.post(connection_id, error_frame("UNKNOWN_ACTION", f"Unknown action {action!r}."))
         return OK
-    with get_sessionmaker()() as session:
-        publisher.subscribe(session, connection_id, book_id)
+    try:
+        with get_sessionmaker()() as session:
+            publisher.subscribe(session, connection_id, book_id)
+    except ConnectionGone:
+        publisher.store.remove_connection(connection_id)  # the client left before its snapshot
+        return OK
     # Anything committed between the snapshot and now reaches the new subscriber too.
     publisher.sync(book_id)
     return OK

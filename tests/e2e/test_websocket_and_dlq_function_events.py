@@ -1,0 +1,79 @@
+"""The WebSocket and dead-letter functions invoked with their sample events from events/, as Lambda would."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storywink.db.tables import JobRun
+from storywink.local.lambda_runtime import LocalLambdaContext
+from storywink.realtime.live import configured_publisher
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+def test_connect_event_with_a_valid_token_records_the_connection(stack):
+    import ws_connect
+
+    event = load("ws_connect.json")
+    event["queryStringParameters"]["token"] = stack.mint_token("alice")
+    assert ws_connect.handler(event, LocalLambdaContext("WsConnectFunction")) == {"statusCode": 200}
+    assert configured_publisher().store.connection_user(event["requestContext"]["connectionId"]) == "alice"
+
+
+def test_connect_event_without_a_valid_token_is_refused(stack):
+    import ws_connect
+
+    response = ws_connect.handler(load("ws_connect.json"), LocalLambdaContext("WsConnectFunction"))
+    assert response["statusCode"] == 401
+
+
+def test_subscribe_event_for_a_gone_client_cleans_up(api, stack, sample_photos):
+    import ws_connect
+    import ws_subscribe
+
+    book = api("alice").make_book(sample_photos[:1])
+    connect = load("ws_connect.json")
+    connect["queryStringParameters"]["token"] = stack.mint_token("alice")
+    ws_connect.handler(connect, LocalLambdaContext("WsConnectFunction"))
+    event = load("ws_subscribe.json")
+    event["body"] = json.dumps({"action": "subscribe", "bookId": book["id"]})
+    # The sample's connection id has no live socket behind it: the push answers 410 Gone.
+    assert ws_subscribe.handler(event, LocalLambdaContext("WsSubscribeFunction")) == {"statusCode": 200}
+    assert configured_publisher().store.connection_user(event["requestContext"]["connectionId"]) is None
+
+
+def test_disconnect_event_forgets_the_connection(stack):
+    import ws_connect
+    import ws_disconnect
+
+    connect = load("ws_connect.json")
+    connect["queryStringParameters"]["token"] = stack.mint_token("alice")
+    ws_connect.handler(connect, LocalLambdaContext("WsConnectFunction"))
+    assert ws_disconnect.handler(load("ws_disconnect.json"), LocalLambdaContext("WsDisconnectFunction")) == {
+        "statusCode": 200
+    }
+    assert configured_publisher().store.connection_user(connect["requestContext"]["connectionId"]) is None
+
+
+def test_dead_letter_event_records_the_job_run(api, stack, sample_photos, session):
+    import dlq_handler
+
+    book = api("alice").make_book(sample_photos[:1])
+    event = load("dlq_handler.json")
+    record = event["Records"][0]
+    body = json.loads(record["body"])
+    body["bookId"] = book["id"]
+    record["body"] = json.dumps(body)
+    record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
+    assert dlq_handler.handler(event, LocalLambdaContext("DeadLetterHandlerFunction")) == {"batchItemFailures": []}
+    run = session.execute(select(JobRun).where(JobRun.book_id == book["id"])).scalar_one()
+    assert (run.step.value, run.status.value, run.error_code) == ("STORY", "DEAD_LETTERED", "Worker.DeadLettered")
+    assert run.message_id == record["messageId"]
