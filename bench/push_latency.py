@@ -30,6 +30,7 @@ from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
 
 from storywink.db.tables import BookEvent
+from storywink.local.stack import LocalStack
 from storywink.services.status import register_publisher, unregister_publisher
 
 USER = "bench-parent"
@@ -45,7 +46,7 @@ def parse_args() -> argparse.Namespace:
 
 
 @contextmanager
-def subscribed(stack, book_id: str) -> Iterator[ClientConnection]:
+def subscribed(stack: LocalStack, book_id: str) -> Iterator[ClientConnection]:
     """A WebSocket client subscribed to one book, past its snapshot frame."""
     with connect(f"{stack.websocket_url}/?token={stack.mint_token(USER)}", open_timeout=10) as socket:
         socket.send(json.dumps({"action": "subscribe", "bookId": book_id}))

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from storywink.db.tables import BookEvent, JobRun
 from storywink.domain.enums import JobStatus, JobStep
+from storywink.local.stack import LocalStack
 from storywink.providers.chaos import ERRORS
 from storywink.providers.crash import CRASH_POINTS
 from storywink.storage import keys
@@ -56,7 +57,7 @@ def fault_environment(args: argparse.Namespace) -> dict[str, str]:
     return faults
 
 
-def running_executions(stack, book_ids: list[str]) -> set[str]:
+def running_executions(stack: LocalStack, book_ids: list[str]) -> set[str]:
     """Books with an execution still RUNNING, after giving them SETTLE_SECONDS to finish."""
     sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_endpoint, region_name="us-east-1")
     machine = stack.resources.state_machines["BookGenerationStateMachine"]
@@ -69,7 +70,7 @@ def running_executions(stack, book_ids: list[str]) -> set[str]:
         time.sleep(1)
 
 
-def illustrations_per_page(stack, book_ids: list[str]) -> Counter[str]:
+def illustrations_per_page(stack: LocalStack, book_ids: list[str]) -> Counter[str]:
     """S3 objects under each book's illustrations/ prefix, counted by page (the file name's stem)."""
     s3 = boto3.client("s3", endpoint_url=stack.moto_endpoint, region_name="us-east-1")
     paginator = s3.get_paginator("list_objects_v2")
@@ -99,7 +100,7 @@ def main() -> int:
         objects = illustrations_per_page(stack, book_ids)
         illustration_runs = query(
             stack,
-            select(JobRun.page_id, JobRun.status, JobRun.deliveries).where(
+            select(JobRun.page_id, JobRun.status, JobRun.deliveries, JobRun.error_code).where(
                 JobRun.book_id.in_(book_ids), JobRun.step == JobStep.ILLUSTRATION
             ),
         )
@@ -113,9 +114,9 @@ def main() -> int:
     statuses = Counter(status for status, _ in finals.values())
     not_final = {book_id for book_id, (status, _) in finals.items() if status not in FINAL}
     lost_or_hung = len(not_final | still_running)
-    runs_per_page = Counter(str(page_id) for page_id, _, _ in illustration_runs)
+    runs_per_page = Counter(str(page_id) for page_id, *_ in illustration_runs)
     # Each book is generated once here, so all of a page's job runs belong to one generation attempt.
-    succeeded = Counter(str(page_id) for page_id, status, _ in illustration_runs if status == JobStatus.SUCCEEDED)
+    succeeded = Counter(str(page_id) for page_id, status, *_ in illustration_runs if status == JobStatus.SUCCEEDED)
     duplicates = {
         "pages with > 1 illustration object in S3": more_than_once(objects),
         "pages with > 1 SUCCEEDED illustration job_run": more_than_once(succeeded),
@@ -132,8 +133,10 @@ def main() -> int:
         "Retries (ILLUSTRATION job_runs)",
         ["measure", "mean", "max"],
         [["job_runs per page", *mean_max(list(runs_per_page.values()))],
-         ["deliveries per job_run", *mean_max([d for _, _, d in illustration_runs])]],
+         ["deliveries per job_run", *mean_max([run.deliveries for run in illustration_runs])]],
     )
+    endings = Counter(f"{run.status.value} {run.error_code or ''}".strip() for run in illustration_runs)
+    print_table("ILLUSTRATION job_runs by outcome", ["status and error", "runs"], sorted(map(list, endings.items())))
     print_table("Time to a final status (s, from generate)", ["books", "p50", "p95", "max"],
                 [[len(to_final), *spread(to_final, 1)]])
     duplicated = sum(duplicates.values())

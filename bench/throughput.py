@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from storywink.db.tables import JobRun
 from storywink.domain.enums import JobStep
+from storywink.local.stack import LocalStack
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,7 +27,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def make_and_generate(stack, pages: int, style: str) -> tuple[str, float, float]:
+def make_and_generate(stack: LocalStack, pages: int, style: str) -> tuple[str, float, float]:
     """One client's whole request path: create, upload and confirm photos, generate. Returns (id, t0, t_generate)."""
     created = time.monotonic()
     parent = Parent(stack)

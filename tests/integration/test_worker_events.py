@@ -308,3 +308,40 @@ def test_sample_task_token_is_answered_as_stale_and_the_step_still_succeeds(
     assert step_functions_callbacks == [("SendTaskHeartbeat", "InvalidToken"), ("SendTaskSuccess", "InvalidToken")]
     [job] = job_runs(session, book["id"])
     assert job.status == JobStatus.SUCCEEDED
+
+
+def test_two_copies_processed_at_once_leave_exactly_one_result(book_with_photos, session, media):
+    """SQS can hand the same message to two pollers at once: one does the work, the other is refused
+    (and redelivered later, when it replays the recorded outcome)."""
+    import threading
+
+    book = book_with_photos(1)
+    page = page_ids(book)[0]
+    advance(session, book["id"], generating(), illustrating())
+    event = sample_event("illustration_worker.json", book["id"], [page])
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    start = threading.Barrier(2)
+    responses: list[object] = []
+
+    def deliver() -> None:
+        start.wait()
+        try:
+            responses.append(invoke("illustration_worker", json.loads(json.dumps(event))))
+        except BatchProcessingError:  # a one-record batch whose record failed: the invocation errors
+            responses.append("refused")
+
+    copies = [threading.Thread(target=deliver) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+    for copy in copies:
+        copy.join()
+    responses.append(invoke("illustration_worker", event))  # the refused copy's redelivery
+
+    assert NO_FAILURES in responses[:2]
+    (run,) = job_runs(session, book["id"])
+    assert run.status == JobStatus.SUCCEEDED and run.deliveries == 3
+    assert [p.moderation_status for p in pages_of(session, book["id"])] == [ModerationStatus.OK]
+    listing = media.s3.list_objects_v2(Bucket=media.bucket, Prefix=f"books/{book['id']}/illustrations/")
+    assert listing["KeyCount"] == 1
+    assert event_count(session, book["id"]) == 3  # generating, illustrating, page.illustrated: once

@@ -31,7 +31,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         correlation_id = supplied_correlation if SAFE_ID.match(supplied_correlation) else request_id
         request.state.request_id = request_id
         request.state.correlation_id = correlation_id
-        logger.append_keys(requestId=request_id, correlationId=correlation_id)
+        logger.thread_safe_append_keys(requestId=request_id, correlationId=correlation_id)
         started = time.perf_counter()
         try:
             response = await call_next(request)
@@ -49,5 +49,5 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
                 "bookId": request.path_params.get("book_id") if hasattr(request, "path_params") else None,
             },
         )
-        logger.remove_keys(["requestId", "correlationId"])
+        logger.thread_safe_remove_keys(["requestId", "correlationId"])
         return response

@@ -8,7 +8,7 @@ still working is refused (SQS delivers it again later); a worker that died mid-t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -37,7 +37,7 @@ class StepOutcome:
 class Claim:
     job_id: UUID
     replay: JobRun | None = None  # set when the task already finished: report this again
-    extra: dict[str, Any] = field(default_factory=dict)
+    in_flight: bool = False  # another delivery holds the task right now
 
 
 def token_hash(task_token: str) -> str:
@@ -80,7 +80,7 @@ def claim_job(
         return Claim(job_id=job.id, replay=job)
     lease_ends = job.started_at + timedelta(seconds=lease_seconds)
     if job.status == JobStatus.RUNNING and lease_ends > datetime.now(UTC):
-        raise TaskInFlight(f"task {digest[:12]} is already being processed")
+        return Claim(job_id=job.id, in_flight=True)  # the delivery is still counted
     # The previous holder died (or released the lease after a crash): take the task over.
     job.status = JobStatus.RUNNING
     job.started_at = func.now()

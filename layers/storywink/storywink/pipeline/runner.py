@@ -17,7 +17,7 @@ from storywink.db.engine import session_scope
 from storywink.domain.enums import JobStatus, JobStep
 from storywink.observability import logger, metrics
 from storywink.pipeline.callbacks import report_failure, report_heartbeat, report_success
-from storywink.pipeline.jobs import StepOutcome, claim_job, finish_job, release_job
+from storywink.pipeline.jobs import StepOutcome, TaskInFlight, claim_job, finish_job, release_job
 from storywink.pipeline.messages import TaskMessage
 from storywink.providers.errors import ProviderError
 
@@ -34,9 +34,11 @@ def run_step(
     page_id: UUID | None = None,
     on_provider_error: OnProviderError | None = None,
 ) -> None:
-    logger.append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.value)
+    # Thread-local keys: the local stack runs several workers on threads of one process.
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.value)
     if page_id:
-        logger.append_keys(pageId=str(page_id))
+        logger.thread_safe_append_keys(pageId=str(page_id))
     with session_scope() as session:
         claim = claim_job(
             session,
@@ -48,6 +50,8 @@ def run_step(
             message_id=message_id,
             lease_seconds=get_settings().job_lease_seconds,
         )
+    if claim.in_flight:
+        raise TaskInFlight(f"another delivery of this {step.value.lower()} task is being processed")
     if claim.replay is not None:
         _replay(task.task_token, claim.replay.status, claim.replay.output, claim.replay.error_code, claim.replay.error_message)
         return
