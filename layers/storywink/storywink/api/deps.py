@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storywink.auth.claims import Caller
 from storywink.auth.verifier import TokenVerifier
 from storywink.config import Settings, get_settings
-from storywink.db.engine import get_sessionmaker
+from storywink.db.engine import session_scope
 from storywink.db.tables import User
 from storywink.domain.errors import Forbidden, Unauthorized
 from storywink.services.users import ensure_user
@@ -22,15 +22,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session() -> Iterator[Session]:
-    session = get_sessionmaker()()
-    try:
+    """One unit of work per request: committed when the route returns, rolled back if it raises."""
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
