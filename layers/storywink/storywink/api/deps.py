@@ -27,7 +27,9 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the unit of work commits before the response leaves, so a client that reads right
+# after a 201/202 sees what it was told about.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_media(settings: SettingsDep) -> MediaStore:

@@ -6,6 +6,7 @@ Execution names are {bookId}-{attempt}: the same start can never run twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,8 @@ class StartedExecution:
     mode: str
 
 
-def _require_not_running(book: Book) -> None:
-    if book.status in rules.RUNNING_STATUSES:
+def _require_not_running(session: Session, book: Book) -> None:
+    if book.status in rules.RUNNING_STATUSES and not _execution_ended(session, book):
         raise Conflict(
             "Generation is already running for this book.",
             code="GENERATION_IN_PROGRESS",
@@ -41,8 +42,37 @@ def _require_not_running(book: Book) -> None:
         )
 
 
-def start_generation(session: Session, book: Book, correlation_id: str) -> StartedExecution:
-    _require_not_running(book)
+def _execution_ended(session: Session, book: Book) -> bool:
+    """A book marked running whose execution is over (stopped by an operator, or an error the catch-all
+    cannot catch) would block every start forever: record it FAILED and let the caller go on."""
+    if not book.execution_arn:
+        return False
+    try:
+        execution = client("stepfunctions").describe_execution(executionArn=book.execution_arn)
+    except ClientError:
+        return False
+    if execution["status"] == "RUNNING":
+        return False
+    _fail_book(session, book, f"The generation ended {execution['status']}.")
+    return True
+
+
+def _fail_book(session: Session, book: Book, reason: str) -> None:
+    """FAILED, with pages that were waiting for an illustration FAILED too, so a retry can pick them up."""
+    status_service = BookStatusService(session)
+    for page in book.pages:
+        if page.moderation_status == ModerationStatus.PENDING and page.text is not None:
+            status_service.update_status(
+                book.id, StatusUpdate("page.failed", page_id=page.id, page_status=ModerationStatus.FAILED, reason=reason)
+            )
+    status_service.update_status(book.id, StatusUpdate("book.failed", book_status=BookStatus.FAILED, reason=reason))
+    session.flush()
+
+
+def start_generation(
+    session: Session, book: Book, correlation_id: str, before_commit: BeforeCommit | None = None
+) -> StartedExecution:
+    _require_not_running(session, book)
     if book.status not in GENERATION_STARTABLE:
         raise Conflict(
             f"A book that is {book.status.value} cannot be generated again; retry its failed pages instead.",
@@ -59,11 +89,13 @@ def start_generation(session: Session, book: Book, correlation_id: str) -> Start
         )
     book.pdf_key = None
     status_service.update_status(book.id, StatusUpdate("generation.started", book_status=BookStatus.GENERATING))
-    return _start(book, "FULL", [], correlation_id)
+    return _start(session, book, "FULL", [], correlation_id, before_commit)
 
 
-def start_illustration(session: Session, book: Book, correlation_id: str) -> StartedExecution:
-    _require_not_running(book)
+def start_illustration(
+    session: Session, book: Book, correlation_id: str, before_commit: BeforeCommit | None = None
+) -> StartedExecution:
+    _require_not_running(session, book)
     if book.status != BookStatus.STORY_READY:
         raise Conflict(
             "Illustration starts from a book whose story is ready.",
@@ -74,13 +106,15 @@ def start_illustration(session: Session, book: Book, correlation_id: str) -> Sta
         book.id, StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
     )
     page_ids = [str(page.id) for page in sorted(book.pages, key=lambda p: p.page_number)]
-    return _start(book, "ILLUSTRATE", page_ids, correlation_id)
+    return _start(session, book, "ILLUSTRATE", page_ids, correlation_id, before_commit)
 
 
-def start_retry(session: Session, book: Book, correlation_id: str) -> StartedExecution:
+def start_retry(
+    session: Session, book: Book, correlation_id: str, before_commit: BeforeCommit | None = None
+) -> StartedExecution:
     """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
     re-finalize and re-render the PDF."""
-    _require_not_running(book)
+    _require_not_running(session, book)
     if book.status not in (BookStatus.PARTIAL, BookStatus.FAILED):
         raise Conflict(
             f"A book that is {book.status.value} has nothing to retry.",
@@ -100,32 +134,56 @@ def start_retry(session: Session, book: Book, correlation_id: str) -> StartedExe
             book.id, StatusUpdate("page.retry", page_id=page.id, page_status=ModerationStatus.PENDING)
         )
     status_service.update_status(book.id, StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING))
-    return _start(book, "REDO_PAGES", [str(page.id) for page in failed], correlation_id)
+    return _start(session, book, "REDO_PAGES", [str(page.id) for page in failed], correlation_id, before_commit)
 
 
-def _start(book: Book, mode: str, page_ids: list[str], correlation_id: str) -> StartedExecution:
+BeforeCommit = Callable[[StartedExecution], None]
+
+
+def _start(
+    session: Session,
+    book: Book,
+    mode: str,
+    page_ids: list[str],
+    correlation_id: str,
+    before_commit: BeforeCommit | None,
+) -> StartedExecution:
     settings = get_settings()
     if not settings.state_machine_arn:
         raise ServiceUnavailable("The generation pipeline is not configured.", code="PIPELINE_NOT_CONFIGURED")
     book.generation_attempt += 1
-    name = f"{book.id}-{book.generation_attempt}"
+    attempt = book.generation_attempt
+    name = f"{book.id}-{attempt}"
     execution_input: dict[str, Any] = {
         "bookId": str(book.id),
         "userId": book.owner_id,
         "mode": mode,
         "autoIllustrate": book.auto_illustrate,
         "pageIds": page_ids,
-        "attempt": book.generation_attempt,
+        "attempt": attempt,
         "correlationId": correlation_id,
     }
+    # The execution's ARN is fixed by its name, so everything about the start is recorded — status,
+    # attempt, ARN, the caller's idempotency record — and committed before the execution exists: a
+    # worker never sees a book its execution does not match, and a failed commit leaves no orphan.
+    started = StartedExecution(execution_arn(settings.state_machine_arn, name), name, attempt, mode)
+    book.execution_arn = started.execution_arn
+    if before_commit is not None:
+        before_commit(started)
+    session.commit()
     try:
-        response = client("stepfunctions").start_execution(
+        client("stepfunctions").start_execution(
             stateMachineArn=settings.state_machine_arn, name=name, input=json.dumps(execution_input)
         )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
-            raise Conflict("This generation was already started.", code="GENERATION_IN_PROGRESS") from exc
-        raise
-    book.execution_arn = response["executionArn"]
+    except Exception as exc:
+        _fail_book(session, book, "The generation could not start.")
+        session.commit()
+        logger.exception("execution did not start", extra={"bookId": str(book.id), "mode": mode})
+        raise ServiceUnavailable("The generation could not be started; please try again.", code="PIPELINE_UNAVAILABLE") from exc
     logger.info("execution started", extra={"action": "generation.start", "bookId": str(book.id), "mode": mode})
-    return StartedExecution(response["executionArn"], name, book.generation_attempt, mode)
+    return started
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    # arn:aws:states:region:account:stateMachine:Name -> arn:aws:states:region:account:execution:Name:name
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"

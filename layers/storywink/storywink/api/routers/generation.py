@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
-from storywink.db.tables import Book, User
+from storywink.db.tables import User
 from storywink.domain.errors import NotFound
 from storywink.domain.progress import CamelModel
 from storywink.services import books, generation, idempotency
@@ -57,7 +57,7 @@ def _start_once(
     user: User,
     session: Session,
     idempotency_key: str | None,
-    start: Callable[[Session, Book, str], generation.StartedExecution],
+    start: Callable[..., generation.StartedExecution],
 ) -> JSONResponse:
     # The book row lock comes first: a concurrent repeat waits here, then finds the first one's record.
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
@@ -67,11 +67,17 @@ def _start_once(
         prior = idempotency.find(session, user.id, key, route)
         if prior is not None:
             return JSONResponse(prior.body, status_code=prior.status_code, headers={"Idempotent-Replayed": "true"})
-    started = start(session, book, request.state.correlation_id)
-    body = _started(book, started).model_dump(by_alias=True, mode="json")
-    if key is not None:
-        idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, body)
-    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+    bodies: list[dict] = []
+
+    def remember(started: generation.StartedExecution) -> None:
+        # Recorded in the same transaction as the start, so a concurrent repeat (waiting on the book
+        # lock) finds it.
+        bodies.append(_started(book, started).model_dump(by_alias=True, mode="json"))
+        if key is not None:
+            idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, bodies[0])
+
+    start(session, book, request.state.correlation_id, before_commit=remember)
+    return JSONResponse(bodies[0], status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerationStarted, summary="Generate the book")
