@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import boto3
 import pytest
@@ -193,3 +194,23 @@ def test_a_repeated_idempotency_key_replays_the_first_response(api, stack, sfn, 
     assert len(executions_of(sfn, stack, book["id"])) == 1
     reused = parent.http.post(f"/v1/books/{book['id']}/retry", headers=headers)
     assert reused.status_code == 422 and reused.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_a_book_whose_execution_ended_without_settling_it_can_start_again(api, stack, sfn, sample_photos, session):
+    from storywink.db.tables import Book
+    from storywink.domain.enums import BookStatus
+    from storywink.services.status import BookStatusService, StatusUpdate
+
+    parent = api("parent")
+    finished = parent.make_book(sample_photos[:1])
+    ended_arn = parent("POST", f"/v1/books/{finished['id']}/generate", 202)["executionArn"]
+    assert_settled(parent, sfn, stack, finished["id"])
+    stuck = parent.make_book(sample_photos[:1])
+    # A book left GENERATING by an execution that is over (stopped by an operator, say).
+    stuck_id = uuid.UUID(stuck["id"])
+    BookStatusService(session).update_status(stuck_id, StatusUpdate("generation.started", book_status=BookStatus.GENERATING))
+    session.get(Book, stuck_id).execution_arn = ended_arn
+    session.commit()
+    started = parent("POST", f"/v1/books/{stuck['id']}/generate", 202)
+    assert started["attempt"] == 1
+    assert assert_settled(parent, sfn, stack, stuck["id"])["status"] == "COMPLETED"

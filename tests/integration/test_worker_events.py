@@ -345,3 +345,49 @@ def test_two_copies_processed_at_once_leave_exactly_one_result(book_with_photos,
     listing = media.s3.list_objects_v2(Bucket=media.bucket, Prefix=f"books/{book['id']}/illustrations/")
     assert listing["KeyCount"] == 1
     assert event_count(session, book["id"]) == 3  # generating, illustrating, page.illustrated: once
+
+
+def with_token(event: dict, token: str) -> dict:
+    record = event["Records"][0]
+    body = json.loads(record["body"])
+    body["taskToken"] = token
+    set_body(record, json.dumps(body))
+    return event
+
+
+def test_a_late_story_message_never_overwrites_the_parents_edits(client, auth, book_with_photos, session):
+    book = book_with_photos(2, autoIllustrate=False)
+    advance(session, book["id"], generating())
+    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+    edited = page_ids(book)[0]
+    client.patch(f"/v1/books/{book['id']}/pages/{edited}", json={"text": "Our own words."}, headers=auth())
+    late = with_token(sample_event("story_worker.json", book["id"]), "a-timed-out-attempts-token")
+    assert invoke("story_worker", late) == NO_FAILURES
+    assert pages_of(session, book["id"])[0].text == "Our own words."
+    assert reload_book(session, book["id"]).status == BookStatus.STORY_READY
+
+
+def test_a_message_from_an_earlier_generation_is_dropped(book_with_photos, session):
+    book = book_with_photos(1)
+    advance(session, book["id"], generating())
+    stored = reload_book(session, book["id"])
+    stored.generation_attempt = 2  # a newer generation started since the sample's attempt 1
+    session.commit()
+    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+    (run,) = job_runs(session, book["id"])
+    assert (run.status, run.error_code) == (JobStatus.FAILED, "Worker.StaleAttempt")
+    assert all(page.text is None for page in pages_of(session, book["id"]))
+
+
+def test_an_illustrated_page_is_not_drawn_again(book_with_photos, session, media):
+    book = book_with_photos(1)
+    page = page_ids(book)[0]
+    advance(session, book["id"], generating(), illustrating())
+    assert invoke("illustration_worker", sample_event("illustration_worker.json", book["id"], [page])) == NO_FAILURES
+    key = keys.illustration_key(book["id"], page)
+    first = media.s3.head_object(Bucket=media.bucket, Key=key)["LastModified"]
+    late = with_token(sample_event("illustration_worker.json", book["id"], [page]), "another-attempts-token")
+    assert invoke("illustration_worker", late) == NO_FAILURES
+    assert media.s3.head_object(Bucket=media.bucket, Key=key)["LastModified"] == first
+    runs = job_runs(session, book["id"])
+    assert sorted(r.provider or "" for r in runs) == ["", "offline"]  # the second one called no provider

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # Database: DATABASE_URL wins; in the cloud the URL lives in a Secrets Manager secret.
     database_url: str | None = Field(None, alias="DATABASE_URL")
     database_secret_arn: str | None = Field(None, alias="DATABASE_SECRET_ARN")
+    # Connections per process: a Lambda container needs few; the local stack runs many workers in one.
+    database_pool_size: int = Field(5, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(5, alias="DATABASE_MAX_OVERFLOW")
 
     # Storage
     bucket_name: str = Field("storywink-local-media", alias="MEDIA_BUCKET")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,5 +54,31 @@ def start_embedded_postgres(pgdata: Path) -> EmbeddedPostgres:
     import pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_owners(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     return EmbeddedPostgres(pgdata=pgdata, server=server)
+
+
+def _forget_dead_owners(pgdata: Path) -> None:
+    """pgserver stops the server when its last owner process exits. An owner that was killed never
+    deregisters, so the server would outlive every later run: drop owners that no longer exist."""
+    owners_file = pgdata / ".handle_pids.json"
+    if not owners_file.exists():
+        return
+    try:
+        owners = json.loads(owners_file.read_text() or "[]")
+    except ValueError:
+        owners = []
+    alive = [pid for pid in owners if _process_exists(pid)]
+    if alive != owners:
+        owners_file.write_text(json.dumps(alive))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

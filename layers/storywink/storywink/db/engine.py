@@ -30,8 +30,13 @@ def resolve_database_url() -> str:
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
-    # Small pool: a Lambda container serves one request at a time; the local API a handful.
-    return create_engine(resolve_database_url(), pool_size=5, max_overflow=5, pool_pre_ping=True)
+    settings = get_settings()
+    return create_engine(
+        resolve_database_url(),
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_pre_ping=True,
+    )
 
 
 @lru_cache(maxsize=1)

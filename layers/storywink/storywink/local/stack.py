@@ -183,6 +183,9 @@ class LocalStack:
                 # The local WebSocket gateway serves the management API that pushes go through.
                 "WEBSOCKET_ENDPOINT": f"http://127.0.0.1:{self._websocket_port}",
                 "POWERTOOLS_TRACE_DISABLED": "true",
+                # Every worker thread of every function shares this process's pool.
+                "DATABASE_POOL_SIZE": "20",
+                "DATABASE_MAX_OVERFLOW": "20",
                 **self.options.extra_environment,
             }
         )

@@ -31,7 +31,8 @@ def report_success(task_token: str, output: dict[str, Any]) -> bool:
 
 
 def report_failure(task_token: str, error: str, cause: str) -> bool:
-    return _send("send_task_failure", taskToken=task_token, error=error[:256], cause=cause[:32768])
+    # Causes end up in the execution's state (the Map collects one per page): keep them short.
+    return _send("send_task_failure", taskToken=task_token, error=error[:256], cause=cause[:1000])
 
 
 def report_heartbeat(task_token: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from storywink.domain.enums import BookStatus, ModerationStatus
+from storywink.domain.rules import FINAL_STATUSES
 from storywink.pipeline.book_loading import load_book, ordered_pages
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import FinalizeTask
@@ -22,6 +23,9 @@ def finalize_book(session: Session, task: FinalizeTask) -> StepOutcome:
     book = load_book(session, task.book_id)
     status_service = BookStatusService(session)
     reasons = {str(r.get("pageId")): _reason(r) for r in task.results if r.get("status") != ModerationStatus.OK.value}
+    if book.status in FINAL_STATUSES:
+        # Already settled (a finished book always has its PDF): a late message never turns it FAILED.
+        return StepOutcome(output={"status": book.status.value})
     if task.action == "FAIL":
         reason = _reason({"error": task.error, "cause": task.cause}) or "generation failed"
         _fail_unfinished_pages(status_service, book, reasons, default=reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from storywink.db.tables import Book, Page
-from storywink.domain.enums import ModerationStatus
+from storywink.domain.enums import BookStatus, ModerationStatus
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import IllustrationTask
 from storywink.providers.base import IllustrationProvider, IllustrationRequest
@@ -23,6 +23,9 @@ def illustrate_page(
     book = session.get(Book, task.book_id)
     if page is None or book is None or page.book_id != book.id:
         raise PermanentProviderError(f"page {task.page_id} is not part of book {task.book_id}")
+    if page.moderation_status != ModerationStatus.PENDING or book.status != BookStatus.ILLUSTRATING:
+        # Already settled (a late duplicate) or no longer wanted: report it as it is, draw nothing.
+        return StepOutcome(output={"pageId": str(page.id), "status": page.moderation_status.value})
     result = provider.illustrate(
         IllustrationRequest(
             book_id=str(book.id),

@@ -17,6 +17,9 @@ from storywink.storage.media import MediaStore
 
 def render_pdf(session: Session, task: PdfTask, media: MediaStore) -> StepOutcome:
     book = load_book(session, task.book_id)
+    if book.status != BookStatus.ILLUSTRATING:
+        # Already printed and settled (a late duplicate), or failed meanwhile: nothing to do.
+        return StepOutcome(output={"status": book.status.value, "pdfKey": book.pdf_key})
     pages = ordered_pages(book)
 
     def picture(page) -> bytes:  # type: ignore[no-untyped-def]

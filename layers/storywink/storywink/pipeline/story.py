@@ -17,6 +17,10 @@ from storywink.storage.media import MediaStore
 def write_story(session: Session, task: StoryTask, media: MediaStore, provider: StoryProvider) -> StepOutcome:
     book = load_book(session, task.book_id)
     pages = ordered_pages(book)
+    output = {"pageIds": [str(p.id) for p in pages], "autoIllustrate": book.auto_illustrate}
+    if book.status != BookStatus.GENERATING:
+        # The story was already written (a late duplicate): never overwrite what the parent may have edited.
+        return StepOutcome(output=output)
     request = StoryRequest(
         book_id=str(book.id),
         title=book.title,
@@ -47,7 +51,7 @@ def write_story(session: Session, task: StoryTask, media: MediaStore, provider: 
         book.id, StatusUpdate(event_type="story.completed", book_status=next_status)
     )
     return StepOutcome(
-        output={"pageIds": [str(p.id) for p in pages], "autoIllustrate": book.auto_illustrate},
+        output=output,
         provider=story.provider,
         prompt_tokens=story.prompt_tokens,
         completion_tokens=story.completion_tokens,

@@ -57,8 +57,19 @@ class ConnectionStore:
         )
 
     def connection_user(self, connection_id: str) -> str | None:
-        item = self.table.get_item(Key={"connectionId": connection_id, "topic": CONNECTION_TOPIC}).get("Item")
+        item = self.table.get_item(
+            Key={"connectionId": connection_id, "topic": CONNECTION_TOPIC}, ConsistentRead=True
+        ).get("Item")
         return item["userId"] if item else None
+
+    def subscription(self, connection_id: str, book_id: str) -> Subscription | None:
+        """A strongly consistent read of one subscription (the ByTopic index is only eventually consistent)."""
+        item = self.table.get_item(
+            Key={"connectionId": connection_id, "topic": book_topic(book_id)}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return Subscription(item["connectionId"], item["bookId"], item.get("userId", ""), int(item.get("lastSeq", 0)))
 
     def remove_connection(self, connection_id: str) -> None:
         items = self.table.query(KeyConditionExpression=Key("connectionId").eq(connection_id))["Items"]

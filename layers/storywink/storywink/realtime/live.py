@@ -33,16 +33,20 @@ class LivePublisher:
     def __call__(self, book_event: BookEvent, progress: BookProgress) -> None:
         self.sync(book_event.book_id)
 
-    def sync(self, book_id: UUID) -> int:
-        """Deliver every event a subscriber of this book has not had yet; returns frames sent."""
-        subscriptions = self.store.subscribers(str(book_id))
-        if not subscriptions:
+    def sync(self, book_id: UUID, also: str | None = None) -> int:
+        """Deliver every event a subscriber of this book has not had yet; returns frames sent.
+
+        ``also`` names a connection that has just subscribed (the index may not show it yet)."""
+        found = {s.connection_id for s in self.store.subscribers(str(book_id))}
+        if also:
+            found.add(also)
+        if not found:
             return 0
         sent = 0
         with get_sessionmaker()() as session, session.begin():
             lock_book_stream(session, book_id)
-            # Re-read after taking the lock: another publisher may have moved them on.
-            subscriptions = self.store.subscribers(str(book_id))
+            # Under the lock, read each subscription consistently: another publisher may have moved it on.
+            subscriptions = [s for s in (self.store.subscription(c, str(book_id)) for c in sorted(found)) if s]
             if not subscriptions:
                 return 0
             oldest = min(s.last_seq for s in subscriptions)
@@ -52,7 +56,10 @@ class LivePublisher:
                 ).scalars()
             )
             for subscription in subscriptions:
-                sent += self._deliver(subscription.connection_id, str(book_id), subscription.last_seq, events)
+                try:
+                    sent += self._deliver(subscription.connection_id, str(book_id), subscription.last_seq, events)
+                except Exception:  # one broken subscriber never holds back the others
+                    logger.exception("push failed", extra={"connectionId": subscription.connection_id})
         return sent
 
     def _deliver(self, connection_id: str, book_id: str, last_seq: int, events: list[BookEvent]) -> int:

@@ -79,5 +79,5 @@ def handle_message(event: dict[str, Any]) -> dict[str, Any]:
         publisher.store.remove_connection(connection_id)  # the client left before its snapshot
         return OK
     # Anything committed between the snapshot and now reaches the new subscriber too.
-    publisher.sync(book_id)
+    publisher.sync(book_id, also=connection_id)
     return OK

@@ -90,7 +90,9 @@ def _publish_committed(session: Session) -> None:
     if not pending:
         return
     publishers = _active_publishers()
-    for book_event, progress in pending:
+    # One notification per book: the newest event (publishers deliver everything up to it anyway).
+    latest = {book_event.book_id: (book_event, progress) for book_event, progress in pending}
+    for book_event, progress in latest.values():
         for publisher in publishers:
             try:
                 publisher(book_event, progress)
