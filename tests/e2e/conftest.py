@@ -10,10 +10,52 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from storywink.local.stack import LocalStack, StackOptions
 
 FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
+
+
+# ---------------------------------------------------------------- headless Chromium (Debian's)
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run this test")
+    with sync_playwright() as playwright:
+        try:
+            # launch() gives every browser a fresh temporary user data dir and removes it on close.
+            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        except PlaywrightError as error:
+            pytest.skip(f"Playwright cannot launch {CHROMIUM}: {' '.join(error.message.split())[:400]}")
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
 
 
 def _reset_process_caches() -> None:
@@ -89,3 +131,23 @@ class ApiSession:
 @pytest.fixture
 def api(stack: LocalStack, db) -> Callable[[str], ApiSession]:
     return lambda user="parent": ApiSession(stack, user)
+
+
+@pytest.fixture
+def paused(stack):
+    """Disable some event source mappings for a while, as an operator would during an incident:
+    `with paused("DeadLetterHandlerFunction"): ...`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def pause(*functions: str):
+        pollers = [p for p in stack.pollers if p.mapping.function_name in functions]
+        for poller in pollers:
+            poller.stop()
+        try:
+            yield
+        finally:
+            for poller in pollers:
+                poller.start()
+
+    return pause

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-
 import boto3
 import pytest
 
 from storywink.local.cli import main as storywink
-
-
-@contextmanager
-def paused(stack, *functions: str):
-    """Disable some event source mappings for a while, as an operator would during an incident."""
-    pollers = [p for p in stack.pollers if p.mapping.function_name in functions]
-    for poller in pollers:
-        poller.stop()
-    try:
-        yield
-    finally:
-        for poller in pollers:
-            poller.start()
 
 
 @pytest.fixture
@@ -36,12 +21,12 @@ def depth(sqs, url: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def test_admin_lists_and_redrives_a_dead_letter_queue(api, stack, sqs):
+def test_admin_lists_and_redrives_a_dead_letter_queue(api, stack, sqs, paused):
     queues = stack.resources.queue_urls
     body = json.dumps({"taskToken": "t-1", "bookId": "5b1d8f5e-0000-4000-8000-000000000001", "attempt": 1})
     admin = api("operator")
     admin.http.headers["Authorization"] = f"Bearer {stack.mint_token('operator', admin=True)}"
-    with paused(stack, "DeadLetterHandlerFunction", "PdfWorkerFunction"):
+    with paused("DeadLetterHandlerFunction", "PdfWorkerFunction"):
         for _ in range(3):
             sqs.send_message(QueueUrl=queues["PdfDeadLetterQueue"], MessageBody=body)
         listing = {q["name"]: q for q in admin("GET", "/v1/admin/dead-letters")["queues"]}
@@ -67,10 +52,10 @@ def test_redriving_an_unknown_queue_is_not_found(api, stack):
     assert admin("POST", "/v1/admin/dead-letters/nope/redrive", 404)["error"]["code"] == "DLQ_NOT_FOUND"
 
 
-def test_the_cli_lists_and_redrives_the_same_queues(stack, sqs, monkeypatch, capsys):
+def test_the_cli_lists_and_redrives_the_same_queues(stack, sqs, monkeypatch, capsys, paused):
     monkeypatch.setattr("storywink.local.stack.running_stack_info", lambda: None)  # use DEAD_LETTER_QUEUES
     queues = stack.resources.queue_urls
-    with paused(stack, "DeadLetterHandlerFunction", "StoryWorkerFunction"):
+    with paused("DeadLetterHandlerFunction", "StoryWorkerFunction"):
         sqs.send_message(QueueUrl=queues["StoryDeadLetterQueue"], MessageBody="{}")
         assert storywink(["dlq", "list", "story"]) == 0
         assert json.loads(capsys.readouterr().out)[0]["depth"] == 1

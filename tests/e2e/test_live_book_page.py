@@ -4,54 +4,17 @@ and watches it fill in live over the WebSocket, with no polling and no reload.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Error as PlaywrightError, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GENERATION_TIMEOUT_MS = 90_000
 SCREENSHOT = Path("/tmp/storywink-live-page.png")
 IMAGES_LOADED = "images => images.length > 0 && images.every(image => image.complete && image.naturalWidth > 0)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run this test")
-    with sync_playwright() as playwright:
-        try:
-            # launch() gives every browser a fresh temporary user data dir and removes it on close.
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        except PlaywrightError as error:
-            pytest.skip(f"Playwright cannot launch {CHROMIUM}: {' '.join(error.message.split())[:400]}")
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == [], f"the page raised: {errors}"
 
 
 def sign_in(page: Page, stack, user: str) -> None:

@@ -29,6 +29,6 @@ def create_app() -> FastAPI:
         expose_headers=["X-Request-Id", "Retry-After"],
     )
     install_error_handlers(app)
-    for router in (health.router, books.router, photos.router, pages.router, generation.router, status.router, admin.router):
+    for router in (health.router, books.router, photos.router, pages.router, generation.router, status.router, admin.router, admin.page_router):
         app.include_router(router)
     return app

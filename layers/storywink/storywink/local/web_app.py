@@ -23,8 +23,8 @@ def add_book_page(app: FastAPI, issuer: LocalIssuer, *, api_url: str, websocket_
     def page_config() -> dict[str, str]:
         return config
 
-    def dev_token(user: UserName, plan: Literal["free", "premium"] = "free") -> dict[str, str]:
-        return {"token": issuer.mint(user, plan=plan)}
+    def dev_token(user: UserName, plan: Literal["free", "premium"] = "free", admin: bool = False) -> dict[str, str]:
+        return {"token": issuer.mint(user, plan=plan, admin=admin)}
 
     app.add_api_route("/local/config.json", page_config, methods=["GET"], include_in_schema=False)
     app.add_api_route("/local/token", dev_token, methods=["GET"], include_in_schema=False)
