@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # SSE: heartbeat comment interval, and how long one response stays open (bounded under Lambda).
     sse_heartbeat_seconds: float = Field(15.0, alias="SSE_HEARTBEAT_SECONDS")
     sse_window_seconds: float = Field(25.0, alias="SSE_WINDOW_SECONDS")
+
+    # OpenAI (STORY_PROVIDER / ILLUSTRATION_PROVIDER=openai). The key: OPENAI_API_KEY, else the Secrets
+    # Manager secret (the raw key or {"apiKey": ...}), else the SSM SecureString parameter.
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_api_key_secret_arn: str | None = Field(None, alias="OPENAI_API_KEY_SECRET_ARN")
+    openai_api_key_parameter: str | None = Field(None, alias="OPENAI_API_KEY_PARAMETER")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_story_model: str = Field("gpt-4o", alias="OPENAI_STORY_MODEL")
+    # gpt-image-1 was shut down on 2026-10-23; the SDK names the 2.5 models as its successors.
+    openai_image_model: str = Field("gpt-image-2.5-sunburst", alias="OPENAI_IMAGE_MODEL")
+    # Per request, below the workers' 300 s Lambda timeout; an image edit can take well over a minute.
+    openai_timeout_seconds: float = Field(120.0, alias="OPENAI_TIMEOUT_SECONDS")
 
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")

@@ -14,9 +14,11 @@ DEFAULT_PROVIDER = "offline"
 # name -> "module:Class"
 _STORY_PROVIDERS = {
     "offline": "storywink.providers.offline.story:OfflineStoryProvider",
+    "openai": "storywink.providers.openai.story:OpenAIStoryProvider",
 }
 _ILLUSTRATION_PROVIDERS = {
     "offline": "storywink.providers.offline.illustration:OfflineIllustrationProvider",
+    "openai": "storywink.providers.openai.illustration:OpenAIIllustrationProvider",
 }
 
 
