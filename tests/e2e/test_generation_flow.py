@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import boto3
 import httpx
@@ -114,3 +115,27 @@ def test_the_job_history_records_every_step(api, stack, sample_photos, session):
         ("FINALIZE", "SUCCEEDED"), ("ILLUSTRATION", "SUCCEEDED"), ("ILLUSTRATION", "SUCCEEDED"),
         ("PDF", "SUCCEEDED"), ("STORY", "SUCCEEDED"),
     ]
+
+
+def test_a_premium_parents_book_runs_on_the_priority_queues(api, stack, sample_photos, session):
+    from sqlalchemy import select
+
+    from storywink.db.tables import JobRun
+
+    premium = api("premium-parent")
+    premium.http.headers["Authorization"] = f"Bearer {stack.mint_token('premium-parent', plan='premium')}"
+    book = premium.make_book(sample_photos[:2])
+    started = premium("POST", f"/v1/books/{book['id']}/generate", 202)
+    assert premium.wait_for(book["id"], {"COMPLETED", "PARTIAL", "FAILED"})["status"] == "COMPLETED"
+
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_endpoint, region_name="us-east-1")
+    history = sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)["events"]
+    sent_to = {
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["QueueUrl"]
+        for e in history
+        if e["type"] == "TaskScheduled"
+    }
+    queues = stack.resources.queue_urls
+    assert {queues["PriorityStoryQueue"], queues["PriorityIllustrationQueue"]} <= sent_to
+    assert not {queues["StoryQueue"], queues["IllustrationQueue"]} & sent_to
+    assert len(session.execute(select(JobRun).where(JobRun.book_id == book["id"])).all()) == 5

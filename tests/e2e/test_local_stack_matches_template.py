@@ -76,8 +76,13 @@ def test_state_machine_runs_the_definition_file_with_the_templates_substitutions
     # Same states and transitions as the file; each queue URL placeholder became the local queue's URL.
     skeleton = json.loads(re.sub(r"\$\{[A-Za-z0-9_]+\}", "0", raw))
     assert set(deployed["States"]) == set(skeleton["States"])
-    story_queue_url = deployed["States"]["GenerateStory"]["Parameters"]["QueueUrl"]
-    assert story_queue_url == stack.resources.queue_urls["StoryQueue"]
+    queues = stack.resources.queue_urls
+    assert deployed["States"]["UseStandardQueues"]["Result"] == {
+        "story": queues["StoryQueue"], "illustration": queues["IllustrationQueue"],
+    }
+    assert deployed["States"]["UsePriorityQueues"]["Result"] == {
+        "story": queues["PriorityStoryQueue"], "illustration": queues["PriorityIllustrationQueue"],
+    }
 
 
 def test_function_environment_comes_from_the_template(stack):

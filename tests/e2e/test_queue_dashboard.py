@@ -8,7 +8,7 @@ import boto3
 import pytest
 from playwright.sync_api import expect
 
-STEPS = {"story", "illustration", "finalize", "pdf"}
+STEPS = {"story", "illustration", "finalize", "pdf", "priority-story", "priority-illustration"}
 
 
 def admin_session(api, stack):
@@ -43,10 +43,11 @@ def test_dashboard_page_shows_queues_dead_letters_and_executions(api, stack, pag
         page.goto(f"{stack.api_url}/admin/queues")
         page.fill("#token", stack.mint_token("operator", admin=True))
         page.click("button[type=submit]")
-        expect(page.locator("#queues tbody tr")).to_have_count(8)
+        expect(page.locator("#queues tbody tr")).to_have_count(2 * len(STEPS))
         alert = page.locator("#queues tbody tr.alert")
         expect(alert).to_have_count(1)
         expect(alert).to_contain_text("illustration")
+        expect(alert).not_to_contain_text("priority")
         expect(page.locator("#dead-letters tbody")).to_contain_text("5b1d8f5e-0000-4000-8000-00000000dead")
         page.screenshot(path="/tmp/storywink-queues-page.png", full_page=True)
         (message,) = sqs.receive_message(QueueUrl=stack.resources.queue_urls["IllustrationDeadLetterQueue"])["Messages"]

@@ -31,12 +31,12 @@ DEAD_LETTER_QUEUES = {
     for name, queue in QUEUES.items()
     if "RedrivePolicy" in queue["Properties"]
 }
-STEP_WORKERS = sorted(
+STEP_WORKERS = sorted({
     name
     for name, function in FUNCTIONS.items()
     for event in function["Properties"].get("Events", {}).values()
     if event["Type"] == "SQS" and event["Properties"]["Queue"]["Fn::GetAtt"][0] in DEAD_LETTER_QUEUES
-)
+})
 GRADUALLY_DEPLOYED = sorted(
     name for name, function in FUNCTIONS.items() if "DeploymentPreference" in function["Properties"]
 )

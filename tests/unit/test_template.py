@@ -25,8 +25,10 @@ STEP_QUEUES = {
     "IllustrationQueue": ("IllustrationDeadLetterQueue", "IllustrationWorkerFunction"),
     "FinalizeQueue": ("FinalizeDeadLetterQueue", "FinalizeWorkerFunction"),
     "PdfQueue": ("PdfDeadLetterQueue", "PdfWorkerFunction"),
+    "PriorityStoryQueue": ("PriorityStoryDeadLetterQueue", "StoryWorkerFunction"),
+    "PriorityIllustrationQueue": ("PriorityIllustrationDeadLetterQueue", "IllustrationWorkerFunction"),
 }
-WORKERS = [worker for _, worker in STEP_QUEUES.values()]
+WORKERS = sorted({worker for _, worker in STEP_QUEUES.values()})
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
@@ -39,10 +41,10 @@ def function_property(name: str, key: str):
     return RESOURCES[name]["Properties"].get(key, FUNCTION_GLOBALS.get(key))
 
 
-def sqs_event(function_name: str) -> dict:
+def sqs_events(function_name: str) -> list[dict]:
+    """Every SQS event source of a function (story and illustration read a standard and a priority queue)."""
     events = RESOURCES[function_name]["Properties"]["Events"].values()
-    (event,) = [event for event in events if event["Type"] == "SQS"]
-    return event["Properties"]
+    return [event["Properties"] for event in events if event["Type"] == "SQS"]
 
 
 def statements(function_name: str) -> list[dict]:
@@ -82,7 +84,7 @@ def test_dead_letter_queue_keeps_messages_for_fourteen_days(queue):
 def test_step_queue_visibility_timeout_is_at_least_six_times_its_workers_timeout(queue):
     _, worker = STEP_QUEUES[queue]
 
-    assert sqs_event(worker)["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert {"Fn::GetAtt": [queue, "Arn"]} in [event["Queue"] for event in sqs_events(worker)]
     assert RESOURCES[queue]["Properties"]["VisibilityTimeout"] >= 6 * function_property(worker, "Timeout")
 
 
@@ -91,15 +93,14 @@ def test_step_queue_visibility_timeout_is_at_least_six_times_its_workers_timeout
 
 @pytest.mark.parametrize("worker", WORKERS)
 def test_worker_reports_partial_batch_failures(worker):
-    assert sqs_event(worker)["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert all(event["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for event in sqs_events(worker))
 
 
 @pytest.mark.parametrize("worker", WORKERS)
 def test_worker_sets_a_batch_size_and_a_maximum_concurrency(worker):
-    event = sqs_event(worker)
-
-    assert isinstance(event["BatchSize"], int) and event["BatchSize"] >= 1
-    assert event["ScalingConfig"]["MaximumConcurrency"] >= 2  # the lowest value Lambda accepts
+    for event in sqs_events(worker):
+        assert isinstance(event["BatchSize"], int) and event["BatchSize"] >= 1
+        assert event["ScalingConfig"]["MaximumConcurrency"] >= 2  # the lowest value Lambda accepts
 
 
 @pytest.mark.parametrize("worker", WORKERS)

@@ -65,6 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _dlq(args: argparse.Namespace) -> int:
     import json
     import os
+    import re
 
     from storywink.local.stack import running_stack_info
     from storywink.services import dead_letter_queues as dlq
@@ -76,7 +77,11 @@ def _dlq(args: argparse.Namespace) -> int:
         queues = info["queues"]
         raw = json.dumps(
             {
-                logical.removesuffix("DeadLetterQueue").lower(): {"dlq": url, "source": queues[logical.replace("DeadLetterQueue", "Queue")]}
+                # PriorityStoryDeadLetterQueue -> "priority-story", as DEAD_LETTER_QUEUES names it in the template
+                re.sub(r"(?<!^)(?=[A-Z])", "-", logical.removesuffix("DeadLetterQueue")).lower(): {
+                    "dlq": url,
+                    "source": queues[logical.replace("DeadLetterQueue", "Queue")],
+                }
                 for logical, url in queues.items()
                 if logical.endswith("DeadLetterQueue")
             }
@@ -158,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dead_letters = commands.add_parser("dlq", help="list or redrive the step dead-letter queues")
     dead_letters.add_argument("action", choices=["list", "redrive"])
-    dead_letters.add_argument("queue", nargs="?", help="story | illustration | finalize | pdf")
+    dead_letters.add_argument(
+        "queue", nargs="?", help="story | illustration | finalize | pdf | priority-story | priority-illustration"
+    )
     dead_letters.set_defaults(run=_dlq)
 
     openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")

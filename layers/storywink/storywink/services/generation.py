@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from storywink.aws import client
 from storywink.config import get_settings
-from storywink.db.tables import Book
+from storywink.db.tables import Book, User
 from storywink.domain import rules
-from storywink.domain.enums import BookStatus, ModerationStatus
+from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.errors import Conflict, ServiceUnavailable, ValidationFailed
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
@@ -162,6 +162,8 @@ def _start(
         "pageIds": page_ids,
         "attempt": attempt,
         "correlationId": correlation_id,
+        # Premium books run on the priority queues (the state machine picks them).
+        "priority": "premium" if _owner_plan(session, book) == Plan.PREMIUM else "standard",
     }
     # The execution's ARN is fixed by its name, so everything about the start is recorded — status,
     # attempt, ARN, the caller's idempotency record — and committed before the execution exists: a
@@ -182,6 +184,11 @@ def _start(
         raise ServiceUnavailable("The generation could not be started; please try again.", code="PIPELINE_UNAVAILABLE") from exc
     logger.info("execution started", extra={"action": "generation.start", "bookId": str(book.id), "mode": mode})
     return started
+
+
+def _owner_plan(session: Session, book: Book) -> Plan:
+    owner = session.get(User, book.owner_id)
+    return owner.plan if owner is not None else Plan.FREE
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
