@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     # Per request, below the workers' 300 s Lambda timeout; an image edit can take well over a minute.
     openai_timeout_seconds: float = Field(120.0, alias="OPENAI_TIMEOUT_SECONDS")
 
+    # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) per
+    # minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
+    rate_limit_free_per_minute: int = Field(60, ge=0, alias="RATE_LIMIT_FREE_PER_MINUTE")
+    rate_limit_premium_per_minute: int = Field(240, ge=0, alias="RATE_LIMIT_PREMIUM_PER_MINUTE")
+    generation_quota_free_per_day: int = Field(5, ge=0, alias="GENERATION_QUOTA_FREE_PER_DAY")
+    generation_quota_premium_per_day: int = Field(50, ge=0, alias="GENERATION_QUOTA_PREMIUM_PER_DAY")
+    photo_quota_free_per_day: int = Field(100, ge=0, alias="PHOTO_QUOTA_FREE_PER_DAY")
+    photo_quota_premium_per_day: int = Field(1000, ge=0, alias="PHOTO_QUOTA_PREMIUM_PER_DAY")
+
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from storywink.api.errors import install_error_handlers
+from storywink.api.limits import rate_limit_changes
 from storywink.api.middleware import RequestContextMiddleware
-from storywink.api.routers import admin, books, generation, health, pages, photos, status
+from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
 from storywink.config import get_settings
 
 API_VERSION = "1.0.0"
@@ -29,6 +30,10 @@ def create_app() -> FastAPI:
         expose_headers=["X-Request-Id", "Retry-After"],
     )
     install_error_handlers(app)
-    for router in (health.router, books.router, photos.router, pages.router, generation.router, status.router, admin.router, admin.page_router):
+    app.include_router(health.router)
+    # Every change a user makes counts against their per-minute rate limit (admin routes are admins' only).
+    for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router):
+        app.include_router(router, dependencies=[Depends(rate_limit_changes)])
+    for router in (admin.router, admin.page_router):
         app.include_router(router)
     return app

@@ -43,3 +43,11 @@ class JobStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     DEAD_LETTERED = "DEAD_LETTERED"
+
+
+class UsageBucket(StrEnum):
+    """What a quota or rate limit counts (usage_counters.bucket)."""
+
+    REQUESTS = "requests"  # changes through the API (POST, PUT, PATCH, DELETE), per minute
+    GENERATIONS = "generations"  # generate, illustrate and retry, per day
+    PHOTOS = "photos"  # photos asked to upload, per day

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.limits import generation_quota
 from storywink.db.tables import User
 from storywink.domain.errors import NotFound
 from storywink.domain.progress import CamelModel
@@ -81,7 +82,14 @@ def _start_once(
 
 
 @router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerationStarted, summary="Generate the book")
-def generate(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None):
+def generate(
+    book_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    _: Annotated[None, Depends(generation_quota)],
+    idempotency_key: IdempotencyKey = None,
+):
     return _start_once(request, book_id, user, session, idempotency_key, generation.start_generation)
 
 
@@ -92,7 +100,12 @@ def generate(book_id: UUID, request: Request, user: CurrentUser, session: Sessio
     summary="Illustrate a book whose story is ready",
 )
 def illustrate(
-    book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None
+    book_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    _: Annotated[None, Depends(generation_quota)],
+    idempotency_key: IdempotencyKey = None,
 ):
     return _start_once(request, book_id, user, session, idempotency_key, generation.start_illustration)
 
@@ -103,7 +116,14 @@ def illustrate(
     response_model=GenerationStarted,
     summary="Redo only the failed pages, then re-finalize and re-render the PDF",
 )
-def retry(book_id: UUID, request: Request, user: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None):
+def retry(
+    book_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    _: Annotated[None, Depends(generation_quota)],
+    idempotency_key: IdempotencyKey = None,
+):
     return _start_once(request, book_id, user, session, idempotency_key, generation.start_retry)
 
 

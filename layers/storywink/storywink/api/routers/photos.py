@@ -6,7 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.limits import charge_photos
 from storywink.api.presenters import book_out
 from storywink.api.schemas import BookOut, PhotoConfirmRequest, PhotoUploadRequest, PhotoUploadResponse, PhotoUploadTicket
 from storywink.services import books, photos
@@ -16,12 +17,21 @@ router = APIRouter(prefix="/v1/books/{book_id}/photos", tags=["photos"])
 
 @router.post("", response_model=PhotoUploadResponse, summary="Presigned uploads for new photos")
 def request_uploads(
-    book_id: UUID, body: PhotoUploadRequest, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
+    book_id: UUID,
+    body: PhotoUploadRequest,
+    caller: CallerDep,
+    user: CurrentUser,
+    session: SessionDep,
+    media: MediaDep,
+    settings: SettingsDep,
 ):
     book = books.get_owned_book(session, user.id, book_id)
     tickets = photos.request_uploads(
         book, [(p.content_type, p.size, p.filename) for p in body.photos], settings, media
     )
+    # Charged once the request is known to be valid and before any URL leaves: signing stores nothing, so a
+    # refused request hands nothing out, and photos refused for their type or size cost nothing.
+    charge_photos(caller, user, session, settings, len(body.photos))
     return PhotoUploadResponse(
         uploads=[
             PhotoUploadTicket(

@@ -1,0 +1,312 @@
+"""Quotas and rate limits: counted in PostgreSQL, refused with 429 + Retry-After in the one error shape."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storywink.config import get_settings
+from storywink.db.engine import get_sessionmaker
+from storywink.db.tables import Book, IdempotencyRecord, UsageCounter, User
+from storywink.domain.enums import Plan, UsageBucket
+from storywink.domain.errors import RateLimited
+from storywink.services import generation, limits
+
+NOW = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
+SECONDS_TO_MIDNIGHT = 11 * 3600 + 59 * 60 + 30
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """The limits' clock, frozen at NOW (move it with clock.now = ...)."""
+    frozen = Clock(NOW)
+    monkeypatch.setattr(limits, "utcnow", lambda: frozen.now)
+    return frozen
+
+
+@pytest.fixture
+def configure(monkeypatch):
+    """configure(GENERATION_QUOTA_FREE_PER_DAY=2, ...): settings from the environment for this test only."""
+
+    def apply(**values: int) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """The books whose generation the route really set out to start."""
+    calls: list = []
+    real = generation.start_generation
+
+    def recording(session, book, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(book.id)
+        return real(session, book, *args, **kwargs)
+
+    monkeypatch.setattr(generation, "start_generation", recording)
+    return calls
+
+
+def refused(response, code: str) -> dict:
+    """The 429 in the API's error shape; returns the error."""
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message", "requestId", "details"}
+    assert error["code"] == code and error["requestId"] == response.headers["X-Request-Id"]
+    assert int(response.headers["Retry-After"]) >= 1
+    return error
+
+
+def new_books(client, auth, count: int, user: str = "alice", **claims) -> list:
+    return [
+        client.post("/v1/books", json={"title": f"Book {n}", "childName": "Milo"}, headers=auth(user, **claims))
+        for n in range(count)
+    ]
+
+
+def usage_of(client, auth, user: str = "alice", **claims) -> dict:
+    response = client.get("/v1/me/usage", headers=auth(user, **claims))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_generation_after_a_free_users_daily_quota_is_refused_before_anything_starts(
+    client, auth, book_with_photos, configure, clock, started
+):
+    configure(GENERATION_QUOTA_FREE_PER_DAY=2)
+    book = book_with_photos(1)
+    for _ in range(2):  # counted, then the route goes on and fails: no state machine in these tests
+        response = client.post(f"/v1/books/{book['id']}/generate", headers=auth())
+        assert response.json()["error"]["code"] == "PIPELINE_NOT_CONFIGURED"
+
+    response = client.post(f"/v1/books/{book['id']}/generate", headers=auth())
+
+    error = refused(response, "QUOTA_EXCEEDED")
+    assert response.headers["Retry-After"] == str(SECONDS_TO_MIDNIGHT)
+    assert error["details"] == {"limit": 2, "used": 2, "resetsAt": "2030-01-02T00:00:00Z", "plan": "free"}
+    assert error["message"] == (
+        "Daily generation quota reached: the free plan allows 2 a day. It resets at 00:00 UTC (2030-01-02T00:00:00Z)."
+    )
+    assert len(started) == 2  # the refused request never reached the start
+    assert client.get(f"/v1/books/{book['id']}", headers=auth()).json()["status"] == "DRAFT"
+
+
+def test_a_premium_user_gets_the_premium_quota(client, auth, book_with_photos, configure, clock):
+    configure(GENERATION_QUOTA_FREE_PER_DAY=1, GENERATION_QUOTA_PREMIUM_PER_DAY=3)
+    book = book_with_photos(1, user="pat")
+    premium = auth("pat", plan="premium")
+    for _ in range(3):
+        assert client.post(f"/v1/books/{book['id']}/generate", headers=premium).status_code == 503
+
+    error = refused(client.post(f"/v1/books/{book['id']}/generate", headers=premium), "QUOTA_EXCEEDED")
+
+    assert error["details"]["plan"] == "premium" and error["details"]["limit"] == 3
+
+
+def test_generate_illustrate_and_retry_share_the_generation_quota(client, auth, book_with_photos, configure, clock):
+    configure(GENERATION_QUOTA_FREE_PER_DAY=3)
+    book = book_with_photos(1)
+    for action, status in (("generate", 503), ("illustrate", 409), ("retry", 409)):
+        assert client.post(f"/v1/books/{book['id']}/{action}", headers=auth()).status_code == status
+
+    for action in ("generate", "illustrate", "retry"):
+        refused(client.post(f"/v1/books/{book['id']}/{action}", headers=auth()), "QUOTA_EXCEEDED")
+    assert usage_of(client, auth)["generations"]["used"] == 3
+
+
+def test_a_replayed_idempotency_key_costs_no_generation(client, auth, book_with_photos, configure, clock, session):
+    configure(GENERATION_QUOTA_FREE_PER_DAY=1)
+    book = book_with_photos(1)
+    first = {"bookId": book["id"], "status": "GENERATING", "attempt": 1}
+    session.add(
+        IdempotencyRecord(
+            user_id="alice", key="start-1", route=f"POST /v1/books/{book['id']}/generate", status_code=202, body=first
+        )
+    )
+    session.commit()
+    assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 503  # the one generation
+
+    replay = client.post(f"/v1/books/{book['id']}/generate", headers={**auth(), "Idempotency-Key": "start-1"})
+
+    assert replay.status_code == 202 and replay.json() == first
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert usage_of(client, auth)["generations"]["used"] == 1
+    new_key = {**auth(), "Idempotency-Key": "start-2"}
+    refused(client.post(f"/v1/books/{book['id']}/generate", headers=new_key), "QUOTA_EXCEEDED")
+
+
+def test_changes_are_rate_limited_per_minute_with_retry_after(client, auth, configure, clock, session):
+    configure(RATE_LIMIT_FREE_PER_MINUTE=3)
+    book = new_books(client, auth, 3)[0].json()
+
+    response = new_books(client, auth, 1)[0]
+
+    error = refused(response, "RATE_LIMITED")
+    assert response.headers["Retry-After"] == "30"  # NOW is 30 s into its minute
+    assert error["details"] == {"limit": 3, "used": 3, "resetsAt": "2030-01-01T12:01:00Z", "plan": "free"}
+    refused(client.patch(f"/v1/books/{book['id']}", json={"title": "New"}, headers=auth()), "RATE_LIMITED")
+    refused(client.delete(f"/v1/books/{book['id']}", headers=auth()), "RATE_LIMITED")
+    assert session.scalar(select(func.count()).select_from(Book)) == 3
+    assert new_books(client, auth, 1, user="bob")[0].status_code == 201  # the limit is per user
+
+    clock.now = NOW + timedelta(seconds=30)  # the next minute: the refused attempts were never counted
+    assert [r.status_code for r in new_books(client, auth, 4)] == [201, 201, 201, 429]
+
+
+def test_retry_after_is_the_rest_of_the_window_and_never_zero(session):
+    session.add(User(id="ann", plan=Plan.FREE))
+    session.commit()
+    per_minute = limits.Limit(UsageBucket.REQUESTS, Plan.FREE, 1, limits.MINUTE)
+    start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    limits.consume(session, "ann", per_minute, now=start)
+
+    waits = []
+    for now in (start, start + timedelta(seconds=59, microseconds=999_000)):
+        with pytest.raises(RateLimited) as raised:
+            limits.consume(session, "ann", per_minute, now=now)
+        waits.append(raised.value.retry_after_seconds)
+
+    assert waits == [60, 1]
+
+
+def test_reads_are_never_rate_limited(client, auth, configure, clock):
+    configure(RATE_LIMIT_FREE_PER_MINUTE=1)
+    book = new_books(client, auth, 1)[0].json()
+    refused(new_books(client, auth, 1)[0], "RATE_LIMITED")
+
+    for path in ("/v1/books", f"/v1/books/{book['id']}", f"/v1/books/{book['id']}/status") * 3:
+        assert client.get(path, headers=auth()).status_code == 200
+
+    assert usage_of(client, auth)["requests"] == {
+        "limit": 1,
+        "used": 1,
+        "remaining": 0,
+        "windowSeconds": 60,
+        "resetsAt": "2030-01-01T12:01:00Z",
+    }
+
+
+def test_concurrent_changes_never_pass_the_limit(client, auth, configure, clock, session):
+    configure(RATE_LIMIT_FREE_PER_MINUTE=4)
+    headers = auth()
+
+    def create(n: int) -> int:
+        return client.post("/v1/books", json={"title": f"B{n}", "childName": "M"}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(create, range(12)))
+
+    assert sorted(statuses) == [201] * 4 + [429] * 8
+    assert session.scalar(select(func.count()).select_from(Book)) == 4
+
+
+def test_counters_hit_at_once_admit_exactly_the_limit(session):
+    session.add(User(id="racer", plan=Plan.FREE))
+    session.commit()
+    quota = limits.Limit(UsageBucket.GENERATIONS, Plan.FREE, 5, limits.DAY)
+    gate = threading.Barrier(16)
+
+    def attempt(_: int) -> bool:
+        with get_sessionmaker()() as own:
+            gate.wait()
+            try:
+                limits.consume(own, "racer", quota, now=NOW)
+            except RateLimited:
+                return False
+            own.commit()
+            return True
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        admitted = list(pool.map(attempt, range(16)))
+
+    assert admitted.count(True) == 5
+    assert session.scalar(select(UsageCounter.count).where(UsageCounter.user_id == "racer")) == 5
+
+
+def test_old_windows_are_deleted_when_a_new_window_opens(session):
+    session.add_all([User(id="ann", plan=Plan.FREE), User(id="ben", plan=Plan.FREE)])
+    session.flush()
+    for user, age in (("ann", timedelta(days=3)), ("ann", timedelta(days=1)), ("ben", timedelta(days=3))):
+        session.add(UsageCounter(user_id=user, bucket="requests", window_start=NOW - age, count=7))
+    session.commit()
+
+    limits.consume(session, "ann", limits.Limit(UsageBucket.REQUESTS, Plan.FREE, 10, limits.MINUTE), now=NOW)
+    session.commit()
+
+    left = session.execute(select(UsageCounter.user_id, UsageCounter.window_start)).all()
+    this_minute = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    assert sorted(left) == sorted(
+        [("ann", NOW - timedelta(days=1)), ("ann", this_minute), ("ben", NOW - timedelta(days=3))]
+    )
+
+
+def test_the_photo_quota_counts_photos_not_requests(client, auth, configure, clock):
+    configure(PHOTO_QUOTA_FREE_PER_DAY=5)
+    book = new_books(client, auth, 1)[0].json()
+
+    def ask(count: int, content_type: str = "image/jpeg"):
+        photos = [{"contentType": content_type, "size": 1000}] * count
+        return client.post(f"/v1/books/{book['id']}/photos", json={"photos": photos}, headers=auth())
+
+    assert ask(1, "image/gif").status_code == 415  # refused photos cost nothing
+    assert len(ask(3).json()["uploads"]) == 3
+    error = refused(ask(3), "QUOTA_EXCEEDED")
+    assert error["details"] == {
+        "limit": 5, "used": 3, "requested": 3, "resetsAt": "2030-01-02T00:00:00Z", "plan": "free"
+    }
+    assert len(ask(2).json()["uploads"]) == 2
+    assert usage_of(client, auth)["photos"]["used"] == 5
+
+
+def test_admins_are_exempt(client, auth, book_with_photos, configure, clock):
+    book = book_with_photos(1, user="ops")
+    configure(RATE_LIMIT_FREE_PER_MINUTE=1, GENERATION_QUOTA_FREE_PER_DAY=1, PHOTO_QUOTA_FREE_PER_DAY=1)
+    admin = auth("ops", admin=True)
+
+    assert [r.status_code for r in new_books(client, auth, 3, user="ops", admin=True)] == [201] * 3
+    photos = {"photos": [{"contentType": "image/jpeg", "size": 1000}] * 3}
+    assert client.post(f"/v1/books/{book['id']}/photos", json=photos, headers=admin).status_code == 200
+    for _ in range(2):
+        assert client.post(f"/v1/books/{book['id']}/generate", headers=admin).status_code == 503
+    usage = usage_of(client, auth, "ops", admin=True)
+    assert usage["exempt"] is True and usage["generations"]["used"] == 0
+
+
+def test_usage_shows_the_plan_its_limits_and_what_is_used(client, auth, clock):
+    book = new_books(client, auth, 1)[0].json()
+    two_photos = {"photos": [{"contentType": "image/jpeg", "size": 9}] * 2}
+    client.post(f"/v1/books/{book['id']}/photos", json=two_photos, headers=auth())
+    client.post(f"/v1/books/{book['id']}/generate", headers=auth())
+
+    usage = usage_of(client, auth)
+
+    assert usage["plan"] == "free" and usage["exempt"] is False
+    assert usage["requests"] == {
+        "limit": 60, "used": 3, "remaining": 57, "windowSeconds": 60, "resetsAt": "2030-01-01T12:01:00Z"
+    }
+    assert usage["generations"] == {
+        "limit": 5, "used": 1, "remaining": 4, "windowSeconds": 86400, "resetsAt": "2030-01-02T00:00:00Z"
+    }
+    assert usage["photos"] == {
+        "limit": 100, "used": 2, "remaining": 98, "windowSeconds": 86400, "resetsAt": "2030-01-02T00:00:00Z"
+    }
+    premium = usage_of(client, auth, "pat", plan="premium")
+    limits_shown = [premium[bucket]["limit"] for bucket in ("requests", "generations", "photos")]
+    assert premium["plan"] == "premium" and limits_shown == [240, 50, 1000]
+    assert premium["generations"]["used"] == 0
