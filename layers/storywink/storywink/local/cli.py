@@ -14,6 +14,7 @@ from storywink.local.template import repo_root
 def _dev(args: argparse.Namespace) -> int:
     import os
 
+    from storywink.flags import FILE_MAX_AGE_SECONDS
     from storywink.local.stack import LocalStack, StackOptions
 
     # Fault injection: the providers read these per call (see storywink.providers.chaos).
@@ -34,6 +35,7 @@ def _dev(args: argparse.Namespace) -> int:
         f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
         f"  AWS (moto) {stack.moto_endpoint}\n"
         f"  Database   {stack.database_url}\n"
+        f"  Flags      {stack.flags_file}  (edit to flip a flag; applies within {FILE_MAX_AGE_SECONDS:g} s)\n"
         f"  Token for '{args.user}':\n    {token}\n"
         f"  Try: curl -H 'Authorization: Bearer {token[:16]}...' {stack.api_url}/v1/books\n",
         flush=True,

@@ -45,6 +45,8 @@ class LocalResources:
     websocket_route_selection: str = ""
     # Environment variables that point at cloud-only resources (Cognito, Secrets Manager): the local stack supplies its own.
     unresolved_environment: dict[str, str] = field(default_factory=dict)
+    # The flag document of the template's AppConfig hosted configuration; locally it is served from a file.
+    feature_flags: str | None = None
 
 
 def substitute_definition(text: str, substitutions: dict[str, Any]) -> str:
@@ -86,6 +88,7 @@ class TemplateProvisioner:
         self._state_machines()
         self._functions()
         self._websocket_routes()
+        self._feature_flags()
         return self.result
 
     def physical_name(self, logical_id: str) -> str:
@@ -251,6 +254,15 @@ class TemplateProvisioner:
             uri = integrations[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
             function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
             self.result.websocket_routes[properties["RouteKey"]] = function
+
+    def _feature_flags(self) -> None:
+        versions = self.resources("AWS::AppConfig::HostedConfigurationVersion")
+        if len(versions) > 1:
+            raise ValueError("the local stack serves one feature flag document; the template has several")
+        for _, spec in versions:
+            content = resolve(spec["Properties"]["Content"], self.ctx)
+            json.loads(content)  # the document must be valid JSON
+            self.result.feature_flags = content
 
     def handler_of(self, function_logical_id: str) -> str:
         return self.template["Resources"][function_logical_id]["Properties"]["Handler"]

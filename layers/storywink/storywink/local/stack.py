@@ -27,6 +27,7 @@ REGION = "us-east-1"
 LOCAL_ISSUER = "storywink-local"
 LOCAL_AUDIENCE = "storywink-api"
 STACK_FILE = "stack.json"
+FLAGS_FILE = "feature-flags.json"
 # Local runs favour quick feedback over cloud-sized waits; everything else is the template's default.
 LOCAL_PARAMETERS = {"Environment": "dev", "AllowedOrigins": "*", "TransientRetryIntervalSeconds": "1"}
 
@@ -69,6 +70,8 @@ class LocalStack:
         self._postgres: Any = None
         self._moto: Any = None
         self._servers: list[tuple[Any, threading.Thread]] = []
+        # The template's feature flags, rewritten at every start; edit it to flip a flag while the stack runs.
+        self.flags_file = self.options.state_dir / FLAGS_FILE
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -174,6 +177,11 @@ class LocalStack:
         os.environ.pop("DATABASE_SECRET_ARN", None)
         os.environ.update(self.resources.environment)
         os.environ.pop("DATABASE_SECRET_ARN", None)  # locally the URL is given directly
+        # AppConfig has no local counterpart (moto lacks appconfigdata): the flags come from a file instead.
+        flags = {}
+        if self.resources.feature_flags is not None:
+            self.flags_file.write_text(self.resources.feature_flags)
+            flags["FEATURE_FLAGS_FILE"] = str(self.flags_file)
         os.environ.update(
             {
                 "DATABASE_URL": self.database_url,
@@ -186,6 +194,7 @@ class LocalStack:
                 # Every worker thread of every function shares this process's pool.
                 "DATABASE_POOL_SIZE": "20",
                 "DATABASE_MAX_OVERFLOW": "20",
+                **flags,
                 **self.options.extra_environment,
             }
         )

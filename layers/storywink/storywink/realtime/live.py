@@ -17,6 +17,7 @@ from storywink.config import get_settings
 from storywink.db.engine import get_sessionmaker
 from storywink.db.tables import Book, BookEvent
 from storywink.domain.progress import BookProgress
+from storywink.flags import feature_enabled
 from storywink.observability import logger, metrics
 from storywink.realtime.book_lock import lock_book_stream
 from storywink.realtime.connections import ConnectionStore
@@ -101,9 +102,22 @@ def _publisher(table: str, endpoint: str, ttl: int) -> LivePublisher:
     return LivePublisher(ConnectionStore(table, ttl), ConnectionGateway(endpoint))
 
 
-def configured_publisher() -> LivePublisher | None:
-    """The live publisher when this process is configured for WebSocket pushes (cloud or local stack)."""
+def websocket_publisher() -> LivePublisher | None:
+    """The publisher of this process's WebSocket API (connections, subscriptions, snapshots), when configured."""
     settings = get_settings()
     if not (settings.connections_table and settings.websocket_endpoint):
         return None
     return _publisher(settings.connections_table, settings.websocket_endpoint, settings.connection_ttl_seconds)
+
+
+def pushes_enabled() -> bool:
+    """The live_pushes flag: a kill switch for pushing status events (subscribing and snapshots still work)."""
+    return feature_enabled("live_pushes", default=True)
+
+
+def configured_publisher() -> LivePublisher | None:
+    """The live publisher when this process pushes status events over WebSocket (cloud or local stack)."""
+    publisher = websocket_publisher()
+    if publisher is None or not pushes_enabled():
+        return None
+    return publisher

@@ -13,13 +13,13 @@ from storywink.domain.errors import AppError
 from storywink.observability import logger
 from storywink.realtime.frames import error_frame
 from storywink.realtime.gateway import ConnectionGone
-from storywink.realtime.live import LivePublisher, configured_publisher
+from storywink.realtime.live import LivePublisher, pushes_enabled, websocket_publisher
 
 OK = {"statusCode": 200}
 
 
 def _publisher() -> LivePublisher:
-    publisher = configured_publisher()
+    publisher = websocket_publisher()
     if publisher is None:
         raise RuntimeError("CONNECTIONS_TABLE and WEBSOCKET_ENDPOINT must be set for the WebSocket API")
     return publisher
@@ -78,6 +78,7 @@ def handle_message(event: dict[str, Any]) -> dict[str, Any]:
     except ConnectionGone:
         publisher.store.remove_connection(connection_id)  # the client left before its snapshot
         return OK
-    # Anything committed between the snapshot and now reaches the new subscriber too.
-    publisher.sync(book_id, also=connection_id)
+    # Anything committed between the snapshot and now reaches the new subscriber too (unless pushes are off).
+    if pushes_enabled():
+        publisher.sync(book_id, also=connection_id)
     return OK

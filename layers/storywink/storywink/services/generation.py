@@ -19,6 +19,7 @@ from storywink.db.tables import Book, User
 from storywink.domain import rules
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.errors import Conflict, ServiceUnavailable, ValidationFailed
+from storywink.flags import feature_enabled
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
 
@@ -162,8 +163,7 @@ def _start(
         "pageIds": page_ids,
         "attempt": attempt,
         "correlationId": correlation_id,
-        # Premium books run on the priority queues (the state machine picks them).
-        "priority": "premium" if _owner_plan(session, book) == Plan.PREMIUM else "standard",
+        "priority": "premium" if _runs_on_priority_queues(session, book) else "standard",
     }
     # The execution's ARN is fixed by its name, so everything about the start is recorded — status,
     # attempt, ARN, the caller's idempotency record — and committed before the execution exists: a
@@ -184,6 +184,13 @@ def _start(
         raise ServiceUnavailable("The generation could not be started; please try again.", code="PIPELINE_UNAVAILABLE") from exc
     logger.info("execution started", extra={"action": "generation.start", "bookId": str(book.id), "mode": mode})
     return started
+
+
+def _runs_on_priority_queues(session: Session, book: Book) -> bool:
+    """Premium books run on the priority queues (the state machine picks them) while the priority_queues
+    flag says so; without the flag document, premium still means priority."""
+    plan = _owner_plan(session, book)
+    return feature_enabled("priority_queues", {"plan": plan.value}, default=plan == Plan.PREMIUM)
 
 
 def _owner_plan(session: Session, book: Book) -> Plan:
