@@ -81,50 +81,38 @@ def _start_once(
     return JSONResponse(bodies[0], status_code=status.HTTP_202_ACCEPTED)
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerationStarted, summary="Generate the book")
-def generate(
-    book_id: UUID,
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    _: Annotated[None, Depends(generation_quota)],
-    idempotency_key: IdempotencyKey = None,
+def _starting_route(service_function: str) -> Callable[..., JSONResponse]:
+    """A route that runs generation.<service_function> (looked up per call, so tests can stand in for it)."""
+
+    def endpoint(
+        book_id: UUID,
+        request: Request,
+        user: CurrentUser,
+        session: SessionDep,
+        _: Annotated[None, Depends(generation_quota)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        start = getattr(generation, service_function)
+        return _start_once(request, book_id, user, session, idempotency_key, start)
+
+    return endpoint
+
+
+# The three ways to start the pipeline share one route shape: owner check, quota, Idempotency-Key.
+for _name, _summary, _service_function in (
+    ("generate", "Generate the book", "start_generation"),
+    ("illustrate", "Illustrate a book whose story is ready", "start_illustration"),
+    ("retry", "Redo only the failed pages, then re-finalize and re-render the PDF", "start_retry"),
 ):
-    return _start_once(request, book_id, user, session, idempotency_key, generation.start_generation)
-
-
-@router.post(
-    "/illustrate",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=GenerationStarted,
-    summary="Illustrate a book whose story is ready",
-)
-def illustrate(
-    book_id: UUID,
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    _: Annotated[None, Depends(generation_quota)],
-    idempotency_key: IdempotencyKey = None,
-):
-    return _start_once(request, book_id, user, session, idempotency_key, generation.start_illustration)
-
-
-@router.post(
-    "/retry",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=GenerationStarted,
-    summary="Redo only the failed pages, then re-finalize and re-render the PDF",
-)
-def retry(
-    book_id: UUID,
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    _: Annotated[None, Depends(generation_quota)],
-    idempotency_key: IdempotencyKey = None,
-):
-    return _start_once(request, book_id, user, session, idempotency_key, generation.start_retry)
+    router.add_api_route(
+        f"/{_name}",
+        _starting_route(_service_function),
+        methods=["POST"],
+        name=_name,
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=GenerationStarted,
+        summary=_summary,
+    )
 
 
 @router.get("/pdf", response_model=PdfLink, summary="A short-lived download link for the book's PDF")
