@@ -49,15 +49,25 @@ def configure(monkeypatch):
 
 @pytest.fixture
 def started(monkeypatch) -> list:
-    """The books whose generation the route really set out to start."""
+    """Stand-ins for the three starts (there is no state machine in these tests): each records the book
+    and succeeds as the real one would, through the route's before_commit hook."""
     calls: list = []
-    real = generation.start_generation
 
-    def recording(session, book, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(book.id)
-        return real(session, book, *args, **kwargs)
+    def fake(mode: str):
+        def start(session, book, correlation_id, before_commit=None):  # type: ignore[no-untyped-def]
+            calls.append(book.id)
+            name = f"{book.id}-{len(calls)}"
+            execution = generation.StartedExecution(
+                f"arn:aws:states:us-east-1:123456789012:execution:books:{name}", name, len(calls), mode
+            )
+            if before_commit is not None:
+                before_commit(execution)
+            return execution
 
-    monkeypatch.setattr(generation, "start_generation", recording)
+        return start
+
+    for function, mode in (("start_generation", "FULL"), ("start_illustration", "ILLUSTRATE"), ("start_retry", "REDO_PAGES")):
+        monkeypatch.setattr(generation, function, fake(mode))
     return calls
 
 
@@ -91,9 +101,8 @@ def test_the_generation_after_a_free_users_daily_quota_is_refused_before_anythin
 ):
     configure(GENERATION_QUOTA_FREE_PER_DAY=2)
     book = book_with_photos(1)
-    for _ in range(2):  # counted, then the route goes on and fails: no state machine in these tests
-        response = client.post(f"/v1/books/{book['id']}/generate", headers=auth())
-        assert response.json()["error"]["code"] == "PIPELINE_NOT_CONFIGURED"
+    for _ in range(2):
+        assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 202
 
     response = client.post(f"/v1/books/{book['id']}/generate", headers=auth())
 
@@ -107,30 +116,34 @@ def test_the_generation_after_a_free_users_daily_quota_is_refused_before_anythin
     assert client.get(f"/v1/books/{book['id']}", headers=auth()).json()["status"] == "DRAFT"
 
 
-def test_a_premium_user_gets_the_premium_quota(client, auth, book_with_photos, configure, clock):
+def test_a_premium_user_gets_the_premium_quota(client, auth, book_with_photos, configure, clock, started):
     configure(GENERATION_QUOTA_FREE_PER_DAY=1, GENERATION_QUOTA_PREMIUM_PER_DAY=3)
     book = book_with_photos(1, user="pat")
     premium = auth("pat", plan="premium")
     for _ in range(3):
-        assert client.post(f"/v1/books/{book['id']}/generate", headers=premium).status_code == 503
+        assert client.post(f"/v1/books/{book['id']}/generate", headers=premium).status_code == 202
 
     error = refused(client.post(f"/v1/books/{book['id']}/generate", headers=premium), "QUOTA_EXCEEDED")
 
     assert error["details"]["plan"] == "premium" and error["details"]["limit"] == 3
 
 
-def test_generate_illustrate_and_retry_share_the_generation_quota(client, auth, book_with_photos, configure, clock):
+def test_generate_illustrate_and_retry_share_the_generation_quota(
+    client, auth, book_with_photos, configure, clock, started
+):
     configure(GENERATION_QUOTA_FREE_PER_DAY=3)
     book = book_with_photos(1)
-    for action, status in (("generate", 503), ("illustrate", 409), ("retry", 409)):
-        assert client.post(f"/v1/books/{book['id']}/{action}", headers=auth()).status_code == status
+    for action in ("generate", "illustrate", "retry"):
+        assert client.post(f"/v1/books/{book['id']}/{action}", headers=auth()).status_code == 202
 
     for action in ("generate", "illustrate", "retry"):
         refused(client.post(f"/v1/books/{book['id']}/{action}", headers=auth()), "QUOTA_EXCEEDED")
     assert usage_of(client, auth)["generations"]["used"] == 3
 
 
-def test_a_replayed_idempotency_key_costs_no_generation(client, auth, book_with_photos, configure, clock, session):
+def test_a_replayed_idempotency_key_costs_no_generation(
+    client, auth, book_with_photos, configure, clock, session, started
+):
     configure(GENERATION_QUOTA_FREE_PER_DAY=1)
     book = book_with_photos(1)
     first = {"bookId": book["id"], "status": "GENERATING", "attempt": 1}
@@ -140,7 +153,7 @@ def test_a_replayed_idempotency_key_costs_no_generation(client, auth, book_with_
         )
     )
     session.commit()
-    assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 503  # the one generation
+    assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 202  # the one generation
 
     replay = client.post(f"/v1/books/{book['id']}/generate", headers={**auth(), "Idempotency-Key": "start-1"})
 
@@ -274,7 +287,7 @@ def test_the_photo_quota_counts_photos_not_requests(client, auth, configure, clo
     assert usage_of(client, auth)["photos"]["used"] == 5
 
 
-def test_admins_are_exempt(client, auth, book_with_photos, configure, clock):
+def test_admins_are_exempt(client, auth, book_with_photos, configure, clock, started):
     book = book_with_photos(1, user="ops")
     configure(RATE_LIMIT_FREE_PER_MINUTE=1, GENERATION_QUOTA_FREE_PER_DAY=1, PHOTO_QUOTA_FREE_PER_DAY=1)
     admin = auth("ops", admin=True)
@@ -283,12 +296,12 @@ def test_admins_are_exempt(client, auth, book_with_photos, configure, clock):
     photos = {"photos": [{"contentType": "image/jpeg", "size": 1000}] * 3}
     assert client.post(f"/v1/books/{book['id']}/photos", json=photos, headers=admin).status_code == 200
     for _ in range(2):
-        assert client.post(f"/v1/books/{book['id']}/generate", headers=admin).status_code == 503
+        assert client.post(f"/v1/books/{book['id']}/generate", headers=admin).status_code == 202
     usage = usage_of(client, auth, "ops", admin=True)
     assert usage["exempt"] is True and usage["generations"]["used"] == 0
 
 
-def test_usage_shows_the_plan_its_limits_and_what_is_used(client, auth, clock):
+def test_usage_shows_the_plan_its_limits_and_what_is_used(client, auth, clock, started):
     book = new_books(client, auth, 1)[0].json()
     two_photos = {"photos": [{"contentType": "image/jpeg", "size": 9}] * 2}
     client.post(f"/v1/books/{book['id']}/photos", json=two_photos, headers=auth())
@@ -310,3 +323,12 @@ def test_usage_shows_the_plan_its_limits_and_what_is_used(client, auth, clock):
     limits_shown = [premium[bucket]["limit"] for bucket in ("requests", "generations", "photos")]
     assert premium["plan"] == "premium" and limits_shown == [240, 50, 1000]
     assert premium["generations"]["used"] == 0
+
+
+def test_a_start_that_does_not_happen_costs_no_generation(client, auth, book_with_photos, configure, clock):
+    configure(GENERATION_QUOTA_FREE_PER_DAY=1)
+    book = book_with_photos(1)
+    # The real starts: illustrate is refused (the book is a DRAFT), generate fails (no state machine here).
+    assert client.post(f"/v1/books/{book['id']}/illustrate", headers=auth()).status_code == 409
+    assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 503
+    assert usage_of(client, auth)["generations"]["used"] == 0

@@ -192,11 +192,12 @@ def test_deployment_rolls_back_on_alarms_that_exist(function):
     assert alarms_on("AWS/Lambda", "Errors", FunctionName={"Ref": function})[0] in alarms
 
 
-def test_api_deployment_also_rolls_back_on_api_5xx_and_latency():
+def test_api_deployment_does_not_depend_on_the_http_api_alarms():
+    """Those alarms name the API, whose integration names the function's alias: a cycle CloudFormation rejects."""
     alarms = {alarm["Ref"] for alarm in FUNCTIONS["ApiFunction"]["Properties"]["DeploymentPreference"]["Alarms"]}
 
-    assert set(alarms_on("AWS/ApiGateway", "5xx", ApiId={"Ref": "HttpApi"})) <= alarms
-    assert set(alarms_on("AWS/ApiGateway", "Latency", ApiId={"Ref": "HttpApi"})) <= alarms
+    assert not set(alarms_on("AWS/ApiGateway", "5xx", ApiId={"Ref": "HttpApi"})) & alarms
+    assert not set(alarms_on("AWS/ApiGateway", "Latency", ApiId={"Ref": "HttpApi"})) & alarms
 
 
 def test_deployments_are_canaries_except_in_dev():

@@ -1,7 +1,8 @@
 """Quotas and rate limits, charged before an action takes effect; admins are exempt.
 
-Each charge is committed at once, in its own short transaction: the counter row is not held locked while
-the action runs, and an attempt stays counted when the action then fails.
+Rate-limit and photo charges commit at once, in their own short transaction (the counter row is not held
+while the action runs; an attempt stays counted if the action then fails). A generation is charged inside
+the start's own transaction instead, so only starts that happen cost one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from storywink.auth.claims import Caller
 from storywink.config import Settings
 from storywink.db.tables import User
 from storywink.domain.enums import UsageBucket
-from storywink.services import idempotency, limits
+from storywink.services import limits
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -32,19 +33,11 @@ def rate_limit_changes(
         _charge(session, user, settings, UsageBucket.REQUESTS)
 
 
-def generation_quota(
-    request: Request, caller: CallerDep, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> None:
-    """generate, illustrate and retry each count as one generation against the caller's daily quota."""
-    if caller.is_admin:
-        return
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    # A repeat of a recorded start is answered from its record and starts nothing, so it costs nothing.
-    # The route key is the one the generation routes record under.
-    route = f"{request.method} {request.url.path}"
-    if key is not None and idempotency.find(session, user.id, key, route) is not None:
-        return
-    _charge(session, user, settings, UsageBucket.GENERATIONS)
+def charge_generation(caller: Caller, user: User, session: Session, settings: Settings) -> None:
+    """generate, illustrate and retry each count as one generation against the daily quota. Charged in
+    the caller's transaction (the start's own), so a start that does not happen costs nothing."""
+    if not caller.is_admin:
+        limits.consume(session, user.id, limits.limits_for(user.plan, settings)[UsageBucket.GENERATIONS])
 
 
 def charge_photos(caller: Caller, user: User, session: Session, settings: Settings, count: int) -> None:

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
-from storywink.api.limits import generation_quota
+from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.limits import charge_generation
+from storywink.auth.claims import Caller
+from storywink.config import Settings
 from storywink.db.tables import User
 from storywink.domain.errors import NotFound
 from storywink.domain.progress import CamelModel
@@ -55,7 +57,9 @@ IdempotencyKey = Annotated[
 def _start_once(
     request: Request,
     book_id: UUID,
+    caller: Caller,
     user: User,
+    settings: Settings,
     session: Session,
     idempotency_key: str | None,
     start: Callable[..., generation.StartedExecution],
@@ -68,6 +72,9 @@ def _start_once(
         prior = idempotency.find(session, user.id, key, route)
         if prior is not None:
             return JSONResponse(prior.body, status_code=prior.status_code, headers={"Idempotent-Replayed": "true"})
+    # Charged under the book lock and in the start's own transaction: a replay costs nothing (answered
+    # above), and a start that is refused (409, 422) or fails rolls its charge back with it.
+    charge_generation(caller, user, session, settings)
     bodies: list[dict] = []
 
     def remember(started: generation.StartedExecution) -> None:
@@ -87,13 +94,14 @@ def _starting_route(service_function: str) -> Callable[..., JSONResponse]:
     def endpoint(
         book_id: UUID,
         request: Request,
+        caller: CallerDep,
         user: CurrentUser,
+        settings: SettingsDep,
         session: SessionDep,
-        _: Annotated[None, Depends(generation_quota)],
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         start = getattr(generation, service_function)
-        return _start_once(request, book_id, user, session, idempotency_key, start)
+        return _start_once(request, book_id, caller, user, settings, session, idempotency_key, start)
 
     return endpoint
 
