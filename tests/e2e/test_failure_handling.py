@@ -40,6 +40,15 @@ def assert_settled(parent, sfn, stack, book_id: str) -> dict:
     return progress
 
 
+def fail_pages(monkeypatch, kind: str, *page_ids: str, **extra: str) -> None:
+    """Make the illustration provider fail these pages with this kind of error (CHAOS_* settings)."""
+    monkeypatch.setenv("CHAOS_STEPS", "illustration")
+    monkeypatch.setenv("CHAOS_PAGES", ",".join(page_ids))
+    monkeypatch.setenv("CHAOS_ERROR_KIND", kind)
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+
+
 def illustration_runs(session, page_id: str) -> list[JobRun]:
     session.expire_all()
     return list(
@@ -63,10 +72,7 @@ def test_a_transient_fault_is_retried_with_a_fresh_task_until_it_passes(api, sta
     parent = api("parent")
     book = parent.make_book(sample_photos[:2])
     flaky = book["pages"][1]["id"]
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    monkeypatch.setenv("CHAOS_PAGES", flaky)
-    monkeypatch.setenv("CHAOS_ERROR_KIND", "transient")
-    monkeypatch.setenv("CHAOS_TRANSIENT_ATTEMPTS", "2")
+    fail_pages(monkeypatch, "transient", flaky, CHAOS_TRANSIENT_ATTEMPTS="2")
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "COMPLETED"
     runs = sorted(illustration_runs(session, flaky), key=lambda r: r.attempt)
@@ -82,9 +88,7 @@ def test_a_content_policy_refusal_flags_the_page_and_retry_leaves_it_alone(api, 
     parent = api("parent")
     book = parent.make_book(sample_photos[:3])
     refused = book["pages"][2]["id"]
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    monkeypatch.setenv("CHAOS_PAGES", refused)
-    monkeypatch.setenv("CHAOS_ERROR_KIND", "content-policy")
+    fail_pages(monkeypatch, "content-policy", refused)
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     progress = assert_settled(parent, sfn, stack, book["id"])
     assert progress["status"] == "PARTIAL"
@@ -103,9 +107,7 @@ def test_retry_redoes_only_failed_pages_and_completes_the_book(api, stack, sfn, 
     parent = api("parent")
     book = parent.make_book(sample_photos[:3])
     broken = book["pages"][0]["id"]
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    monkeypatch.setenv("CHAOS_PAGES", broken)
-    monkeypatch.setenv("CHAOS_ERROR_KIND", "permanent")
+    fail_pages(monkeypatch, "permanent", broken)
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "PARTIAL"
     bucket = stack.resources.buckets["MediaBucket"]
@@ -163,9 +165,7 @@ def test_a_worker_that_crashes_after_uploading_converges_without_duplicates(
 def test_double_retry_starts_one_execution(api, stack, sfn, sample_photos, monkeypatch):
     parent = api("parent")
     book = parent.make_book(sample_photos[:2])
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    monkeypatch.setenv("CHAOS_PAGES", book["pages"][0]["id"])
-    monkeypatch.setenv("CHAOS_ERROR_KIND", "permanent")
+    fail_pages(monkeypatch, "permanent", book["pages"][0]["id"])
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "PARTIAL"
     monkeypatch.delenv("CHAOS_PAGES")
