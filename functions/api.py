@@ -5,9 +5,10 @@ from mangum import Mangum
 
 from storywink.api.app import create_app
 from storywink.observability import logger, metrics, tracer
+from storywink.wiring import container
 
-app = create_app()
-_asgi = Mangum(app, lifespan="off")
+# The app holds this container's dependencies (settings validated here, at cold start).
+_asgi = Mangum(create_app(container()), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

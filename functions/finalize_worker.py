@@ -1,13 +1,21 @@
 """Finalize queue -> finalize step. Handler: finalize_worker.handler."""
 
 from storywink.observability import logger, metrics, tracer
-from storywink.pipeline.entrypoints import handle_finalize
+from storywink.pipeline.finalize import FinalizeBook
 from storywink.pipeline.messages import FinalizeRecord
 from storywink.pipeline.sqs_batch import process_batch
+from storywink.wiring import container
+
+container()  # settings validated at cold start
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    return process_batch(event, context, FinalizeRecord, handle_finalize)
+    deps = container()
+    step = FinalizeBook()
+    return process_batch(
+        event, context, FinalizeRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
+        deps.redelivery,
+    )

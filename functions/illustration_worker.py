@@ -1,13 +1,24 @@
 """Illustration queue -> illustration step. Handler: illustration_worker.handler."""
 
 from storywink.observability import logger, metrics, tracer
-from storywink.pipeline.entrypoints import handle_illustration
+from storywink.pipeline.illustrate import IllustratePage
 from storywink.pipeline.messages import IllustrationRecord
 from storywink.pipeline.sqs_batch import process_batch
+from storywink.wiring import container
+
+container()  # settings validated at cold start
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    return process_batch(event, context, IllustrationRecord, handle_illustration)
+    deps = container()
+    step = IllustratePage(deps.media, deps.illustration_provider)
+    return process_batch(
+        event,
+        context,
+        IllustrationRecord,
+        lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id, page_id=task.page_id),
+        deps.redelivery,
+    )

@@ -1,13 +1,21 @@
 """Story queue -> story step. Handler: story_worker.handler."""
 
 from storywink.observability import logger, metrics, tracer
-from storywink.pipeline.entrypoints import handle_story
 from storywink.pipeline.messages import StoryRecord
 from storywink.pipeline.sqs_batch import process_batch
+from storywink.pipeline.story import WriteStory
+from storywink.wiring import container
+
+container()  # settings validated at cold start
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    return process_batch(event, context, StoryRecord, handle_story)
+    deps = container()
+    step = WriteStory(deps.media, deps.story_provider)
+    return process_batch(
+        event, context, StoryRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
+        deps.redelivery,
+    )

@@ -2,9 +2,13 @@
 
 from storywink.observability import logger, tracer
 from storywink.realtime.websocket_routes import handle_connect
+from storywink.wiring import container
+
+container()  # settings validated at cold start
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    return handle_connect(event)
+    deps = container()
+    return handle_connect(event, deps.verifier, deps.require_live())

@@ -31,8 +31,6 @@ def aws_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server on 127.0.0.1 that every boto3 client in this process talks to; stops with the session."""
     from moto.server import ThreadedMotoServer
 
-    from storywink.aws import reset_clients
-
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -50,7 +48,7 @@ def aws_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "LOG_LEVEL": "WARNING",
         }
     )
-    reset_clients()
+    _reset_container()
     import boto3
 
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
@@ -66,16 +64,15 @@ def issuer(tmp_path_factory: pytest.TempPathFactory):
     os.environ.update(
         {"AUTH_JWKS_URL": local.jwks_url, "AUTH_ISSUER": local.issuer, "AUTH_AUDIENCE": local.audience}
     )
-    _reset_settings()
+    _reset_container()
     return local
 
 
-def _reset_settings() -> None:
-    from storywink.config import get_settings
-    from storywink.db.engine import reset_engine
+def _reset_container() -> None:
+    """The next container() is built afresh from the environment as it is now."""
+    from storywink.wiring import use_container
 
-    get_settings.cache_clear()
-    reset_engine()
+    use_container(None)
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +93,12 @@ def database_url(embedded_postgres) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL") or embedded_postgres.create_database(name, recreate=True)
     migrate.upgrade(url)
     os.environ["DATABASE_URL"] = url
-    _reset_settings()
+    # The tests share one process and open several sessions at once: more than a Lambda container's one.
+    os.environ.setdefault("DATABASE_POOL_SIZE", "20")
+    os.environ.setdefault("DATABASE_MAX_OVERFLOW", "10")
+    _reset_container()
     yield url
-    from storywink.db.engine import reset_engine
-
-    reset_engine()
+    _reset_container()
     if not os.environ.get("TEST_DATABASE_URL"):
         embedded_postgres.drop_database(name)
 
@@ -111,27 +109,26 @@ def db(database_url: str, aws_environment: str) -> Iterator[None]:
     yield
     from sqlalchemy import text
 
-    from storywink.db.engine import get_engine
-    from storywink.storage.media import MediaStore
+    from storywink.wiring import container
 
-    with get_engine().begin() as connection:
+    with container().database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
-    MediaStore(BUCKET).delete_prefix("")
+    container().media.delete_prefix("")
 
 
 @pytest.fixture
 def session(db):
-    from storywink.db.engine import get_sessionmaker
+    from storywink.wiring import container
 
-    with get_sessionmaker()() as db_session:
+    with container().database.sessions() as db_session:
         yield db_session
 
 
 @pytest.fixture
 def media(aws_environment):
-    from storywink.storage.media import MediaStore
+    from storywink.wiring import container
 
-    return MediaStore(BUCKET)
+    return container().media
 
 
 @pytest.fixture
@@ -139,9 +136,26 @@ def client(db, issuer):
     from fastapi.testclient import TestClient
 
     from storywink.api.app import create_app
+    from storywink.wiring import container
 
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(container()), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def reconfigure(monkeypatch, client) -> Iterator[Callable[..., None]]:
+    """Set environment variables and give the API a container built from them: reconfigure(MAX_PAGES=3)."""
+    from storywink.wiring import container, use_container
+
+    def apply(**variables: object) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, str(value))
+        use_container(None)
+        client.app.state.container = container()
+
+    yield apply
+    monkeypatch.undo()
+    use_container(None)
 
 
 @pytest.fixture

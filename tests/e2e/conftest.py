@@ -58,14 +58,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 
-def _reset_process_caches() -> None:
-    from storywink.aws import reset_clients
-    from storywink.config import get_settings
-    from storywink.db.engine import reset_engine
+def _reset_container() -> None:
+    from storywink.wiring import use_container
 
-    get_settings.cache_clear()
-    reset_engine()
-    reset_clients()
+    use_container(None)
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +74,8 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             state_dir=tmp_path_factory.mktemp("stack"),
             moto_endpoint=aws_environment,
             database_url=database_url,
-            extra_environment={"POWERTOOLS_METRICS_DISABLED": "true"},
-            # Failed records come back after a second instead of the queue's visibility timeout.
-            redelivery_seconds=1,
+            # A crashed worker's record comes back after a second (the worker sets its visibility).
+            extra_environment={"POWERTOOLS_METRICS_DISABLED": "true", "CRASH_REDELIVERY_SECONDS": "1"},
         )
     ).start()
     try:
@@ -89,7 +84,7 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
         local.stop()
         os.environ.clear()
         os.environ.update(saved)
-        _reset_process_caches()
+        _reset_container()
 
 
 class ApiSession:
@@ -131,6 +126,36 @@ class ApiSession:
 @pytest.fixture
 def api(stack: LocalStack, db) -> Callable[[str], ApiSession]:
     return lambda user="parent": ApiSession(stack, user)
+
+
+class StackSettings:
+    """Environment changes for one test, applied to the running stack and undone after it."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.saved: dict[str, str | None] = {}
+
+    def set(self, **variables: str) -> None:
+        self._change(variables)
+
+    def unset(self, *names: str) -> None:
+        self._change(dict.fromkeys(names))
+
+    def _change(self, variables: dict[str, str | None]) -> None:
+        for name in variables:
+            self.saved.setdefault(name, os.environ.get(name))
+        self.stack.reconfigure(**variables)
+
+    def restore(self) -> None:
+        if self.saved:
+            self.stack.reconfigure(**self.saved)
+
+
+@pytest.fixture
+def settings(stack: LocalStack) -> Iterator[StackSettings]:
+    changes = StackSettings(stack)
+    yield changes
+    changes.restore()
 
 
 @pytest.fixture

@@ -40,13 +40,9 @@ def assert_settled(parent, sfn, stack, book_id: str) -> dict:
     return progress
 
 
-def fail_pages(monkeypatch, kind: str, *page_ids: str, **extra: str) -> None:
+def fail_pages(settings, kind: str, *page_ids: str, **extra: str) -> None:
     """Make the illustration provider fail these pages with this kind of error (CHAOS_* settings)."""
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    monkeypatch.setenv("CHAOS_PAGES", ",".join(page_ids))
-    monkeypatch.setenv("CHAOS_ERROR_KIND", kind)
-    for name, value in extra.items():
-        monkeypatch.setenv(name, value)
+    settings.set(CHAOS_STEPS="illustration", CHAOS_PAGES=",".join(page_ids), CHAOS_ERROR_KIND=kind, **extra)
 
 
 def illustration_runs(session, page_id: str) -> list[JobRun]:
@@ -56,10 +52,8 @@ def illustration_runs(session, page_id: str) -> list[JobRun]:
     )
 
 
-def test_books_complete_despite_thirty_percent_transient_failures(api, stack, sfn, sample_photos, monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0.3")
-    monkeypatch.setenv("CHAOS_ERROR_KIND", "transient")
-    monkeypatch.setenv("CHAOS_SEED", "7")
+def test_books_complete_despite_thirty_percent_transient_failures(api, stack, sfn, sample_photos, settings):
+    settings.set(CHAOS_FAILURE_RATE="0.3", CHAOS_ERROR_KIND="transient", CHAOS_SEED="7")
     parent = api("parent")
     books = [parent.make_book(sample_photos[:3]) for _ in range(2)]
     for book in books:
@@ -68,11 +62,11 @@ def test_books_complete_despite_thirty_percent_transient_failures(api, stack, sf
         assert assert_settled(parent, sfn, stack, book["id"])["status"] == "COMPLETED"
 
 
-def test_a_transient_fault_is_retried_with_a_fresh_task_until_it_passes(api, stack, sfn, sample_photos, session, monkeypatch):
+def test_a_transient_fault_is_retried_with_a_fresh_task_until_it_passes(api, stack, sfn, sample_photos, session, settings):
     parent = api("parent")
     book = parent.make_book(sample_photos[:2])
     flaky = book["pages"][1]["id"]
-    fail_pages(monkeypatch, "transient", flaky, CHAOS_TRANSIENT_ATTEMPTS="2")
+    fail_pages(settings, "transient", flaky, CHAOS_TRANSIENT_ATTEMPTS="2")
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "COMPLETED"
     runs = sorted(illustration_runs(session, flaky), key=lambda r: r.attempt)
@@ -84,11 +78,11 @@ def test_a_transient_fault_is_retried_with_a_fresh_task_until_it_passes(api, sta
     assert len({r.task_token_hash for r in runs}) == 3  # each retry was a new task with a new token
 
 
-def test_a_content_policy_refusal_flags_the_page_and_retry_leaves_it_alone(api, stack, sfn, sample_photos, session, monkeypatch):
+def test_a_content_policy_refusal_flags_the_page_and_retry_leaves_it_alone(api, stack, sfn, sample_photos, session, settings):
     parent = api("parent")
     book = parent.make_book(sample_photos[:3])
     refused = book["pages"][2]["id"]
-    fail_pages(monkeypatch, "content-policy", refused)
+    fail_pages(settings, "content-policy", refused)
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     progress = assert_settled(parent, sfn, stack, book["id"])
     assert progress["status"] == "PARTIAL"
@@ -103,11 +97,11 @@ def test_a_content_policy_refusal_flags_the_page_and_retry_leaves_it_alone(api, 
     assert len(illustration_runs(session, refused)) == 1
 
 
-def test_retry_redoes_only_failed_pages_and_completes_the_book(api, stack, sfn, s3, sample_photos, session, monkeypatch):
+def test_retry_redoes_only_failed_pages_and_completes_the_book(api, stack, sfn, s3, sample_photos, session, settings):
     parent = api("parent")
     book = parent.make_book(sample_photos[:3])
     broken = book["pages"][0]["id"]
-    fail_pages(monkeypatch, "permanent", broken)
+    fail_pages(settings, "permanent", broken)
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "PARTIAL"
     bucket = stack.resources.buckets["MediaBucket"]
@@ -115,7 +109,7 @@ def test_retry_redoes_only_failed_pages_and_completes_the_book(api, stack, sfn, 
     before = {pid: s3.head_object(Bucket=bucket, Key=keys.illustration_key(book["id"], pid)) for pid in ok_pages}
     assert [r.error_code for r in illustration_runs(session, broken)] == ["Provider.Permanent"]
 
-    monkeypatch.delenv("CHAOS_PAGES")  # the provider recovers
+    settings.unset("CHAOS_PAGES")  # the provider recovers
     started = parent("POST", f"/v1/books/{book['id']}/retry", 202)
     assert started["mode"] == "REDO_PAGES"
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "COMPLETED"
@@ -128,9 +122,8 @@ def test_retry_redoes_only_failed_pages_and_completes_the_book(api, stack, sfn, 
     ]
 
 
-def test_a_poison_message_is_dead_lettered_and_the_book_fails_promptly(api, stack, sfn, sample_photos, session, monkeypatch):
-    monkeypatch.setenv("CRASH_AT", "story.after_write")
-    monkeypatch.setenv("CRASH_TIMES", "1000")  # every delivery crashes
+def test_a_poison_message_is_dead_lettered_and_the_book_fails_promptly(api, stack, sfn, sample_photos, session, settings):
+    settings.set(CRASH_AT="story.after_provider", CRASH_TIMES="1000")  # every delivery crashes
     parent = api("parent")
     book = parent.make_book(sample_photos[:1])
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
@@ -146,10 +139,9 @@ def test_a_poison_message_is_dead_lettered_and_the_book_fails_promptly(api, stac
 
 
 def test_a_worker_that_crashes_after_uploading_converges_without_duplicates(
-    api, stack, sfn, s3, sample_photos, session, monkeypatch
+    api, stack, sfn, s3, sample_photos, session, settings
 ):
-    monkeypatch.setenv("CRASH_AT", "illustration.after_upload")
-    monkeypatch.setenv("CRASH_TIMES", "1")
+    settings.set(CRASH_AT="illustration.after_upload", CRASH_TIMES="1")
     parent = api("parent")
     book = parent.make_book(sample_photos[:2])
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
@@ -162,13 +154,13 @@ def test_a_worker_that_crashes_after_uploading_converges_without_duplicates(
         assert run.status.value == "SUCCEEDED" and run.deliveries == 2
 
 
-def test_double_retry_starts_one_execution(api, stack, sfn, sample_photos, monkeypatch):
+def test_double_retry_starts_one_execution(api, stack, sfn, sample_photos, settings):
     parent = api("parent")
     book = parent.make_book(sample_photos[:2])
-    fail_pages(monkeypatch, "permanent", book["pages"][0]["id"])
+    fail_pages(settings, "permanent", book["pages"][0]["id"])
     parent("POST", f"/v1/books/{book['id']}/generate", 202)
     assert assert_settled(parent, sfn, stack, book["id"])["status"] == "PARTIAL"
-    monkeypatch.delenv("CHAOS_PAGES")
+    settings.unset("CHAOS_PAGES")
 
     responses = []
     calls = [threading.Thread(target=lambda: responses.append(parent.http.post(f"/v1/books/{book['id']}/retry")))

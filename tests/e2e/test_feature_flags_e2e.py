@@ -12,7 +12,6 @@ import boto3
 import pytest
 from websockets.sync.client import connect
 
-from storywink.flags import reset_feature_flags
 
 FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
 
@@ -25,11 +24,11 @@ def set_flag(stack) -> Iterator[Callable[[str, dict[str, Any]], None]]:
     def replace(name: str, flag: dict[str, Any]) -> None:
         document = json.loads(stack.flags_file.read_text())
         stack.flags_file.write_text(json.dumps({**document, name: flag}, indent=2))
-        reset_feature_flags()  # apply now rather than once the cached document is a few seconds old
+        stack.reconfigure()  # a fresh flag store: apply now rather than once the cached document is a few seconds old
 
     yield replace
     stack.flags_file.write_text(original)
-    reset_feature_flags()
+    stack.reconfigure()
 
 
 def queues_used(stack, execution_arn: str) -> set[str]:

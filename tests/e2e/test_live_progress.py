@@ -84,11 +84,11 @@ def test_connecting_without_a_valid_token_is_refused(stack, query):
 
 
 def test_a_vanished_connection_is_removed_on_the_next_push(api, stack, sample_photos):
-    from storywink.realtime.live import configured_publisher
+    from storywink.wiring import container
 
     parent = api("parent")
     book = parent.make_book(sample_photos[:1])
-    store = configured_publisher().store
+    store = container().require_live().store
     store.add_connection("vanished-client", "parent")
     store.subscribe("vanished-client", "parent", book["id"], 0)
     with open_socket(stack, "parent") as live:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storywink.db.tables import JobRun
 from storywink.local.lambda_runtime import LocalLambdaContext
-from storywink.realtime.live import configured_publisher
+from storywink.wiring import container
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -25,7 +25,7 @@ def test_connect_event_with_a_valid_token_records_the_connection(stack):
     event = load("ws_connect.json")
     event["queryStringParameters"]["token"] = stack.mint_token("alice")
     assert ws_connect.handler(event, LocalLambdaContext("WsConnectFunction")) == {"statusCode": 200}
-    assert configured_publisher().store.connection_user(event["requestContext"]["connectionId"]) == "alice"
+    assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) == "alice"
 
 
 def test_connect_event_without_a_valid_token_is_refused(stack):
@@ -47,7 +47,7 @@ def test_subscribe_event_for_a_gone_client_cleans_up(api, stack, sample_photos):
     event["body"] = json.dumps({"action": "subscribe", "bookId": book["id"]})
     # The sample's connection id has no live socket behind it: the push answers 410 Gone.
     assert ws_subscribe.handler(event, LocalLambdaContext("WsSubscribeFunction")) == {"statusCode": 200}
-    assert configured_publisher().store.connection_user(event["requestContext"]["connectionId"]) is None
+    assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) is None
 
 
 def test_disconnect_event_forgets_the_connection(stack):
@@ -60,7 +60,7 @@ def test_disconnect_event_forgets_the_connection(stack):
     assert ws_disconnect.handler(load("ws_disconnect.json"), LocalLambdaContext("WsDisconnectFunction")) == {
         "statusCode": 200
     }
-    assert configured_publisher().store.connection_user(connect["requestContext"]["connectionId"]) is None
+    assert container().require_live().store.connection_user(connect["requestContext"]["connectionId"]) is None
 
 
 def test_dead_letter_event_records_the_job_run(api, stack, sample_photos, session):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storywink.config import get_settings
-from storywink.db.engine import get_sessionmaker
+from storywink.domain.execution import ExecutionInput
+from storywink.wiring import container
 from storywink.db.tables import Book, IdempotencyRecord, UsageCounter, User
 from storywink.domain.enums import Plan, UsageBucket
 from storywink.domain.errors import RateLimited
@@ -34,40 +34,33 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def configure(monkeypatch):
-    """configure(GENERATION_QUOTA_FREE_PER_DAY=2, ...): settings from the environment for this test only."""
-
-    def apply(**values: int) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
+def configure(reconfigure):
+    return reconfigure
 
 
 @pytest.fixture
 def started(monkeypatch) -> list:
-    """Stand-ins for the three starts (there is no state machine in these tests): each records the book
-    and succeeds as the real one would, through the route's before_commit hook."""
+    """Stand-ins for the three ways to plan a start and for the launch (there is no state machine in these
+    tests): each records the book and plans as the real one would."""
     calls: list = []
 
     def fake(mode: str):
-        def start(session, book, correlation_id, before_commit=None):  # type: ignore[no-untyped-def]
+        def plan(self, session, book, correlation_id):  # type: ignore[no-untyped-def]
             calls.append(book.id)
             name = f"{book.id}-{len(calls)}"
-            execution = generation.StartedExecution(
-                f"arn:aws:states:us-east-1:123456789012:execution:books:{name}", name, len(calls), mode
+            return generation.PlannedStart(
+                f"arn:aws:states:us-east-1:123456789012:execution:books:{name}",
+                name,
+                len(calls),
+                mode,
+                ExecutionInput(book_id=book.id, user_id=book.owner_id, mode=mode, auto_illustrate=True, attempt=len(calls)),
             )
-            if before_commit is not None:
-                before_commit(execution)
-            return execution
 
-        return start
+        return plan
 
-    for function, mode in (("start_generation", "FULL"), ("start_illustration", "ILLUSTRATE"), ("start_retry", "REDO_PAGES")):
-        monkeypatch.setattr(generation, function, fake(mode))
+    for method, mode in (("plan_generation", "FULL"), ("plan_illustration", "ILLUSTRATE"), ("plan_retry", "REDO_PAGES")):
+        monkeypatch.setattr(generation.Generation, method, fake(mode))
+    monkeypatch.setattr(generation.Generation, "launch", lambda self, planned: None)
     return calls
 
 
@@ -236,7 +229,7 @@ def test_counters_hit_at_once_admit_exactly_the_limit(session):
     gate = threading.Barrier(16)
 
     def attempt(_: int) -> bool:
-        with get_sessionmaker()() as own:
+        with container().database.sessions() as own:
             gate.wait()
             try:
                 limits.consume(own, "racer", quota, now=NOW)

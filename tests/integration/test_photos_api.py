@@ -126,9 +126,7 @@ def test_oversized_upload_is_refused_before_a_url_is_issued(client, auth, new_bo
     assert response.json()["error"]["code"] == "PHOTO_TOO_LARGE"
 
 
-def test_oversized_object_is_rejected_at_confirm(client, auth, new_book, media, session, monkeypatch):
-    from storywink.config import get_settings
-
+def test_oversized_object_is_rejected_at_confirm(client, auth, new_book, media, session, reconfigure):
     book = new_book()
     big = b"\xff\xd8\xff" + b"\0" * 2048
     ticket = client.post(
@@ -136,15 +134,10 @@ def test_oversized_object_is_rejected_at_confirm(client, auth, new_book, media, 
         headers=auth(),
     ).json()["uploads"][0]
     httpx.put(ticket["url"], content=big, headers=ticket["headers"])
-    monkeypatch.setenv("MAX_PHOTO_BYTES", "1024")
-    get_settings.cache_clear()
-    try:
-        response = client.post(
-            f"/v1/books/{book['id']}/photos/confirm", json={"uploadIds": [ticket["uploadId"]]}, headers=auth()
-        )
-    finally:
-        monkeypatch.delenv("MAX_PHOTO_BYTES")
-        get_settings.cache_clear()
+    reconfigure(MAX_PHOTO_BYTES=1024)
+    response = client.post(
+        f"/v1/books/{book['id']}/photos/confirm", json={"uploadIds": [ticket["uploadId"]]}, headers=auth()
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PHOTO_TOO_LARGE"
     assert row_counts(session) == (0, 0) and object_keys(media, book["id"]) == []
@@ -170,21 +163,14 @@ def test_confirm_of_an_upload_that_never_arrived_is_rejected(client, auth, new_b
     assert row_counts(session) == (0, 0)
 
 
-def test_more_photos_than_the_page_limit_is_refused(client, auth, book_with_photos, monkeypatch):
-    from storywink.config import get_settings
-
+def test_more_photos_than_the_page_limit_is_refused(client, auth, book_with_photos, reconfigure):
     book = book_with_photos(2)
-    monkeypatch.setenv("MAX_PAGES", "3")
-    get_settings.cache_clear()
-    try:
-        response = client.post(
-            f"/v1/books/{book['id']}/photos",
-            json={"photos": [{"contentType": "image/jpeg", "size": 1000}] * 2},
-            headers=auth(),
-        )
-    finally:
-        monkeypatch.delenv("MAX_PAGES")
-        get_settings.cache_clear()
+    reconfigure(MAX_PAGES=3)
+    response = client.post(
+        f"/v1/books/{book['id']}/photos",
+        json={"photos": [{"contentType": "image/jpeg", "size": 1000}] * 2},
+        headers=auth(),
+    )
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "PAGE_LIMIT_EXCEEDED" and error["details"]["maxPages"] == 3

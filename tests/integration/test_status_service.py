@@ -8,16 +8,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from storywink.db.engine import get_sessionmaker
 from storywink.db.tables import Book, BookEvent, Page
 from storywink.domain.enums import BookStatus, ModerationStatus
+from storywink.wiring import container
 from storywink.services.status import (
     BookStatusService,
     IllegalTransition,
     StatusUpdate,
     StatusWriteOutsideService,
-    register_publisher,
-    unregister_publisher,
 )
 
 
@@ -76,7 +74,7 @@ def test_concurrent_page_completions_get_gapless_sequence_numbers(session, book_
 
     def finish(page_id: str) -> None:
         try:
-            with get_sessionmaker()() as worker_session:
+            with container().database.sessions() as worker_session:
                 start.wait()
                 BookStatusService(worker_session).update_status(
                     book_id, StatusUpdate("page.illustrated", page_id=uuid.UUID(page_id), page_status=ModerationStatus.OK)
@@ -104,7 +102,8 @@ def test_subscribers_hear_only_committed_events(session, book_with_photos):
     def publisher(book_event, progress):
         heard.append(book_event.seq)
 
-    register_publisher(publisher)
+    publishers = container().publishers
+    publishers.append(publisher)
     try:
         BookStatusService(session).update_status(book_id, StatusUpdate("generation.started", book_status=BookStatus.GENERATING))
         session.rollback()
@@ -113,4 +112,4 @@ def test_subscribers_hear_only_committed_events(session, book_with_photos):
         session.commit()
         assert heard == [1]
     finally:
-        unregister_publisher(publisher)
+        publishers.remove(publisher)

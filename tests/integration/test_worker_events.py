@@ -44,7 +44,7 @@ def step_functions_callbacks(aws_environment: str) -> Iterator[list[tuple[str, s
     backend accepts any token); yields (operation, error code) for every callback the workers make."""
     from moto.core.config import default_user_config
 
-    from storywink.aws import client
+    from storywink.wiring import container
 
     config_url = f"{aws_environment}/moto-api/config"
     # The session's moto server runs in this process; its config API can set this setting but not report it.
@@ -55,7 +55,7 @@ def step_functions_callbacks(aws_environment: str) -> Iterator[list[tuple[str, s
     def record(model, parsed, **_) -> None:  # type: ignore[no-untyped-def]
         calls.append((model.name, parsed.get("Error", {}).get("Code", "")))
 
-    events = client("stepfunctions").meta.events
+    events = container().aws("stepfunctions").meta.events
     events.register("after-call.sfn", record)
     yield calls
     events.unregister("after-call.sfn", record)
@@ -305,7 +305,7 @@ def test_sample_task_token_is_answered_as_stale_and_the_step_still_succeeds(
     response = invoke("story_worker", sample_event("story_worker.json", book["id"]))
 
     assert response == NO_FAILURES
-    assert step_functions_callbacks == [("SendTaskHeartbeat", "InvalidToken"), ("SendTaskSuccess", "InvalidToken")]
+    assert step_functions_callbacks == [("SendTaskSuccess", "InvalidToken")]
     [job] = job_runs(session, book["id"])
     assert job.status == JobStatus.SUCCEEDED
 

@@ -1,4 +1,4 @@
-"""The chaos wrappers inject seeded, per-page provider faults and latency; the registry adds them on request."""
+"""The chaos wrappers inject seeded, per-page provider faults and latency; the wiring adds them on request."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 
 import pytest
 
+from storywink.config import ConfigurationError, Settings, load_settings
+from storywink.faults.chaos import ChaosIllustrationProvider, ChaosSettings, ChaosStoryProvider
 from storywink.providers import (
     ContentPolicyError,
     IllustrationProvider,
@@ -18,12 +20,10 @@ from storywink.providers import (
     StoryRequest,
     StoryResult,
     TransientProviderError,
-    get_illustration_provider,
-    get_story_provider,
 )
-from storywink.providers.chaos import ChaosIllustrationProvider, ChaosSettings, ChaosStoryProvider
 from storywink.providers.offline.illustration import OfflineIllustrationProvider
 from storywink.providers.offline.story import OfflineStoryProvider
+from storywink.wiring import Container
 
 BOOK = "book-1"
 
@@ -284,19 +284,18 @@ def test_a_step_left_out_of_the_chaos_steps_is_untouched():
     assert sleep.slept == []
 
 
-def test_settings_are_read_from_the_environment():
-    settings = ChaosSettings.from_env(
-        {
-            "CHAOS_FAILURE_RATE": "0.25",
-            "CHAOS_ERROR_KIND": "Content-Policy",
-            "CHAOS_LATENCY_MS": "120",
-            "CHAOS_SEED": "42",
-            "CHAOS_STEPS": "illustration",
-            "CHAOS_PAGES": " p1, p2 ,",
-            "CHAOS_TRANSIENT_ATTEMPTS": "3",
-        }
-    )
-    assert settings == ChaosSettings(
+def test_settings_are_read_from_the_environment(monkeypatch):
+    for variable, value in {
+        "CHAOS_FAILURE_RATE": "0.25",
+        "CHAOS_ERROR_KIND": "Content-Policy",
+        "CHAOS_LATENCY_MS": "120",
+        "CHAOS_SEED": "42",
+        "CHAOS_STEPS": "illustration",
+        "CHAOS_PAGES": " p1, p2 ,",
+        "CHAOS_TRANSIENT_ATTEMPTS": "3",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    assert ChaosSettings.from_settings(load_settings()) == ChaosSettings(
         failure_rate=0.25,
         error_kind="content-policy",
         latency_ms=120,
@@ -308,7 +307,7 @@ def test_settings_are_read_from_the_environment():
 
 
 def test_an_empty_environment_gives_chaos_off_for_both_steps():
-    settings = ChaosSettings.from_env({})
+    settings = ChaosSettings.from_settings(load_settings())
     assert settings == ChaosSettings()
     assert settings.steps == frozenset({"story", "illustration"})
     assert settings.transient_attempts is None
@@ -316,75 +315,67 @@ def test_an_empty_environment_gives_chaos_off_for_both_steps():
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "message"),
+    ("variable", "value"),
     [
-        ("CHAOS_FAILURE_RATE", "1.5", "CHAOS_FAILURE_RATE must be between 0.0 and 1.0"),
-        ("CHAOS_FAILURE_RATE", "-0.1", "CHAOS_FAILURE_RATE must be between 0.0 and 1.0"),
-        ("CHAOS_FAILURE_RATE", "nan", "CHAOS_FAILURE_RATE must be between 0.0 and 1.0"),
-        ("CHAOS_FAILURE_RATE", "often", "CHAOS_FAILURE_RATE must be a number"),
-        ("CHAOS_ERROR_KIND", "flaky", "CHAOS_ERROR_KIND must be one of"),
-        ("CHAOS_LATENCY_MS", "-5", "CHAOS_LATENCY_MS must not be negative"),
-        ("CHAOS_LATENCY_MS", "1.5", "CHAOS_LATENCY_MS must be an integer"),
-        ("CHAOS_SEED", "abc", "CHAOS_SEED must be an integer"),
-        ("CHAOS_STEPS", "story,pdf", "CHAOS_STEPS must name some of"),
-        ("CHAOS_STEPS", ",", "CHAOS_STEPS must name some of"),
-        ("CHAOS_TRANSIENT_ATTEMPTS", "0", "CHAOS_TRANSIENT_ATTEMPTS must be at least 1"),
-        ("CHAOS_TRANSIENT_ATTEMPTS", "two", "CHAOS_TRANSIENT_ATTEMPTS must be an integer"),
+        ("CHAOS_FAILURE_RATE", "1.5"),
+        ("CHAOS_FAILURE_RATE", "2"),
+        ("CHAOS_FAILURE_RATE", "-0.1"),
+        ("CHAOS_FAILURE_RATE", "nan"),
+        ("CHAOS_FAILURE_RATE", "often"),
+        ("CHAOS_ERROR_KIND", "flaky"),
+        ("CHAOS_LATENCY_MS", "-5"),
+        ("CHAOS_LATENCY_MS", "1.5"),
+        ("CHAOS_SEED", "abc"),
+        ("CHAOS_STEPS", "story,pdf"),
+        ("CHAOS_STEPS", ","),
+        ("CHAOS_TRANSIENT_ATTEMPTS", "0"),
+        ("CHAOS_TRANSIENT_ATTEMPTS", "two"),
     ],
 )
-def test_a_bad_environment_value_is_refused_with_its_name(variable, value, message):
-    with pytest.raises(ValueError, match=message):
-        ChaosSettings.from_env({variable: value})
+def test_a_bad_environment_value_is_refused_with_its_name(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=f"{variable}: "):
+        load_settings()
 
 
-def test_the_registry_does_not_wrap_without_chaos_configuration():
-    assert isinstance(get_story_provider(), OfflineStoryProvider)
-    assert isinstance(get_illustration_provider(), OfflineIllustrationProvider)
+def test_the_wiring_does_not_wrap_without_chaos_configuration():
+    container = Container(Settings())
+    assert isinstance(container.story_provider, OfflineStoryProvider)
+    assert isinstance(container.illustration_provider, OfflineIllustrationProvider)
 
 
-def test_the_registry_does_not_wrap_when_the_rate_is_zero(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0")
-    monkeypatch.setenv("CHAOS_SEED", "9")
-    assert isinstance(get_story_provider(), OfflineStoryProvider)
-    assert isinstance(get_illustration_provider(), OfflineIllustrationProvider)
+def test_the_wiring_does_not_wrap_when_the_rate_is_zero():
+    container = Container(Settings(chaos_failure_rate=0.0, chaos_seed=9))
+    assert isinstance(container.story_provider, OfflineStoryProvider)
+    assert isinstance(container.illustration_provider, OfflineIllustrationProvider)
 
 
-def test_the_registry_wraps_both_providers_when_a_rate_is_set(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0.2")
-    story, illustration = get_story_provider(), get_illustration_provider()
+def test_the_wiring_wraps_both_providers_when_a_rate_is_set():
+    container = Container(Settings(chaos_failure_rate=0.2))
+    story, illustration = container.story_provider, container.illustration_provider
     assert isinstance(story, ChaosStoryProvider)
     assert isinstance(story.inner, OfflineStoryProvider)
     assert isinstance(illustration, ChaosIllustrationProvider)
     assert illustration.name == "chaos(offline)"
 
 
-def test_the_registry_wraps_when_pages_are_listed(monkeypatch):
-    monkeypatch.setenv("CHAOS_PAGES", "p1")
-    assert isinstance(get_illustration_provider(), ChaosIllustrationProvider)
+def test_the_wiring_wraps_when_pages_are_listed():
+    assert isinstance(Container(Settings(chaos_pages="p1")).illustration_provider, ChaosIllustrationProvider)
 
 
-def test_the_registry_wraps_only_the_chaos_steps(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0.2")
-    monkeypatch.setenv("CHAOS_STEPS", "illustration")
-    assert isinstance(get_story_provider(), OfflineStoryProvider)
-    assert isinstance(get_illustration_provider(), ChaosIllustrationProvider)
+def test_the_wiring_wraps_only_the_chaos_steps():
+    container = Container(Settings(chaos_failure_rate=0.2, chaos_steps="illustration"))
+    assert isinstance(container.story_provider, OfflineStoryProvider)
+    assert isinstance(container.illustration_provider, ChaosIllustrationProvider)
 
 
-def test_the_registry_keeps_one_wrapper_so_call_counts_outlive_a_lookup(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0.2")
-    monkeypatch.setenv("CHAOS_SEED", "1234")
-    assert get_illustration_provider() is get_illustration_provider()
+def test_the_wiring_keeps_one_wrapper_so_call_counts_outlive_a_message():
+    container = Container(Settings(chaos_failure_rate=0.2, chaos_seed=1234))
+    assert container.illustration_provider is container.illustration_provider
+    assert container.story_provider is container.story_provider
 
 
-def test_the_registry_gives_new_settings_a_new_wrapper(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "0.2")
-    monkeypatch.setenv("CHAOS_SEED", "1234")
-    first = get_illustration_provider()
-    monkeypatch.setenv("CHAOS_SEED", "1235")
-    assert get_illustration_provider() is not first
-
-
-def test_the_registry_refuses_a_bad_chaos_value(monkeypatch):
-    monkeypatch.setenv("CHAOS_FAILURE_RATE", "2")
-    with pytest.raises(ValueError, match="CHAOS_FAILURE_RATE"):
-        get_story_provider()
+def test_the_wiring_wraps_with_its_own_settings():
+    container = Container(Settings(chaos_pages="p1", chaos_error_kind="permanent"))
+    with pytest.raises(PermanentProviderError, match="page p1"):
+        container.illustration_provider.illustrate(page_request("p1"))

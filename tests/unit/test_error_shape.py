@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from storywink.api.app import create_app
+from storywink.config import Settings
 from storywink.domain.errors import Conflict, RateLimited
+from storywink.wiring import Container
+
+
+def new_app():
+    return create_app(Container(Settings()))
 
 
 def app_with(route_error: Exception):
-    app = create_app()
+    app = new_app()
 
     @app.get("/boom")
     def boom():
@@ -45,5 +51,5 @@ def test_rate_limit_error_carries_retry_after():
 
 
 def test_unknown_route_is_a_json_404():
-    response = TestClient(create_app()).get("/nope")
+    response = TestClient(new_app()).get("/nope")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -15,7 +14,8 @@ from aws_lambda_powertools.utilities.feature_flags.schema import SchemaValidator
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from storywink.flags import FileStore, feature_enabled, reset_feature_flags
+from storywink.config import load_settings
+from storywink.flags import FileStore, FlagStore
 from storywink.local.template import load_template, repo_root
 
 TEMPLATE = load_template(repo_root() / "template.yaml")
@@ -26,12 +26,14 @@ STORE_VARIABLES = ("FEATURE_FLAGS_FILE", *APPCONFIG_VARIABLES)
 
 
 @pytest.fixture(autouse=True)
-def no_flag_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_flag_store(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in STORE_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
-    reset_feature_flags()
-    yield
-    reset_feature_flags()
+
+
+def flag_store() -> FlagStore:
+    """The flag store a container builds from the environment as it is now."""
+    return FlagStore.from_settings(load_settings())
 
 
 @pytest.fixture
@@ -123,19 +125,22 @@ def test_flag_read_policy_allows_only_a_session_and_the_latest_configuration_of_
 
 
 def test_flags_have_their_template_defaults(flags_file):
-    assert feature_enabled("live_pushes") is True
-    assert feature_enabled("priority_queues", {"plan": "free"}, default=True) is False
+    flags = flag_store()
+    assert flags.enabled("live_pushes") is True
+    assert flags.enabled("priority_queues", {"plan": "free"}, default=True) is False
 
 
 def test_priority_queues_is_on_for_the_premium_plan_only(flags_file):
-    assert feature_enabled("priority_queues", {"plan": "premium"}) is True
-    assert feature_enabled("priority_queues", {"plan": "free"}) is False
-    assert feature_enabled("priority_queues") is False
+    flags = flag_store()
+    assert flags.enabled("priority_queues", {"plan": "premium"}) is True
+    assert flags.enabled("priority_queues", {"plan": "free"}) is False
+    assert flags.enabled("priority_queues") is False
 
 
 def test_a_flag_missing_from_the_document_is_the_callers_default(flags_file):
-    assert feature_enabled("no_such_flag", default=True) is True
-    assert feature_enabled("no_such_flag", default=False) is False
+    flags = flag_store()
+    assert flags.enabled("no_such_flag", default=True) is True
+    assert flags.enabled("no_such_flag", default=False) is False
 
 
 def test_an_edit_is_picked_up_once_the_cached_document_is_older_than_max_age(tmp_path):
@@ -168,23 +173,24 @@ def test_with_max_age_zero_every_read_sees_the_file(tmp_path):
 )
 def test_a_malformed_document_gives_the_default_with_a_warning(flags_file, content, caplog):
     flags_file.write_text(content)
+    flags = flag_store()
 
-    assert feature_enabled("live_pushes", default=True) is True
-    assert feature_enabled("live_pushes", default=False) is False
+    assert flags.enabled("live_pushes", default=True) is True
+    assert flags.enabled("live_pushes", default=False) is False
     assert [r.levelname for r in caplog.records if "feature flags unavailable" in r.getMessage()] == ["WARNING"] * 2
 
 
 def test_a_missing_file_gives_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATURE_FLAGS_FILE", str(tmp_path / "nowhere.json"))
 
-    assert feature_enabled("live_pushes", default=True) is True
+    assert flag_store().enabled("live_pushes", default=True) is True
 
 
 def test_the_file_wins_over_appconfig(flags_file, monkeypatch):
     for variable, value in zip(APPCONFIG_VARIABLES, ("app", "env", "profile"), strict=True):
         monkeypatch.setenv(variable, value)
 
-    assert feature_enabled("priority_queues", {"plan": "premium"}) is True
+    assert flag_store().enabled("priority_queues", {"plan": "premium"}) is True
 
 
 # ---------------------------------------------------------------- no store, or AppConfig failing
@@ -192,14 +198,16 @@ def test_the_file_wins_over_appconfig(flags_file, monkeypatch):
 
 @pytest.mark.parametrize("default", [True, False])
 def test_without_a_store_every_flag_is_the_callers_default(default):
-    assert feature_enabled("priority_queues", {"plan": "premium"}, default=default) is default
-    assert feature_enabled("live_pushes", default=default) is default
+    flags = flag_store()
+    assert flags.enabled("priority_queues", {"plan": "premium"}, default=default) is default
+    assert flags.enabled("live_pushes", default=default) is default
 
 
 def test_appconfig_unreachable_gives_the_default_without_raising(monkeypatch):
     # The tests' AWS endpoint is moto, which has no appconfigdata: the read fails like an outage would.
     for variable, value in zip(APPCONFIG_VARIABLES, ("app", "env", "profile"), strict=True):
         monkeypatch.setenv(variable, value)
+    flags = flag_store()
 
-    assert feature_enabled("live_pushes", default=True) is True
-    assert feature_enabled("priority_queues", {"plan": "premium"}, default=False) is False
+    assert flags.enabled("live_pushes", default=True) is True
+    assert flags.enabled("priority_queues", {"plan": "premium"}, default=False) is False

@@ -20,7 +20,7 @@ import httpx2
 import pytest
 from PIL import Image
 
-from storywink.config import get_settings
+from storywink.config import Settings, load_settings
 from storywink.providers import (
     ContentPolicyError,
     IllustrationRequest,
@@ -28,13 +28,13 @@ from storywink.providers import (
     PermanentProviderError,
     StoryRequest,
     TransientProviderError,
-    get_illustration_provider,
-    get_story_provider,
 )
-from storywink.providers.openai.client import build_client, get_openai_client, resolve_api_key
+from storywink.providers.openai import story as openai_story
+from storywink.providers.openai.client import build_client, resolve_api_key
 from storywink.providers.openai.illustration import OpenAIIllustrationProvider
 from storywink.providers.openai.photos import edit_size
 from storywink.providers.openai.story import OpenAIStoryProvider
+from storywink.providers.registry import build_illustration_provider, build_story_provider
 
 API_KEY = "sk-test-0123456789abcdef"
 PAGE_IDS = ["page-title", "page-park", "page-rocket"]
@@ -42,7 +42,7 @@ PAGE_IDS = ["page-title", "page-park", "page-rocket"]
 
 @pytest.fixture(autouse=True)
 def openai_environment(monkeypatch):
-    """Only OPENAI_API_KEY is set; every cache that could hold a key or a client starts and ends empty."""
+    """Only OPENAI_API_KEY is set; Powertools' secret cache starts and ends empty."""
     from aws_lambda_powertools.utilities import parameters
 
     for variable in (
@@ -51,6 +51,7 @@ def openai_environment(monkeypatch):
         "OPENAI_BASE_URL",
         "OPENAI_STORY_MODEL",
         "OPENAI_IMAGE_MODEL",
+        "OPENAI_TIMEOUT_SECONDS",
         "OPENAI_ORG_ID",
         "OPENAI_PROJECT_ID",
         "STORY_PROVIDER",
@@ -58,16 +59,9 @@ def openai_environment(monkeypatch):
     ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-
-    def clear() -> None:
-        get_settings.cache_clear()
-        get_openai_client.cache_clear()
-        parameters.clear_caches()
-
-    clear()
+    parameters.clear_caches()
     yield
-    monkeypatch.undo()
-    clear()
+    parameters.clear_caches()
 
 
 class FakeOpenAI:
@@ -85,8 +79,17 @@ class FakeOpenAI:
             raise reply
         return reply
 
-    def client(self):
-        return build_client(http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
+    def client(self, settings: Settings):
+        return build_client(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(self)))
+
+    def story_provider(self, settings: Settings | None = None) -> OpenAIStoryProvider:
+        """The adapter as a container builds it, from the environment as it is now unless told otherwise."""
+        settings = settings or load_settings()
+        return OpenAIStoryProvider(settings, self.client(settings))
+
+    def illustration_provider(self, settings: Settings | None = None) -> OpenAIIllustrationProvider:
+        settings = settings or load_settings()
+        return OpenAIIllustrationProvider(settings, self.client(settings))
 
     @property
     def request(self) -> httpx2.Request:
@@ -243,7 +246,7 @@ def _data_url_image(url: str) -> Image.Image:
 
 def test_the_story_is_one_chat_completion_with_the_photos_the_book_and_a_strict_schema():
     fake = FakeOpenAI(chat_completion(story_json()))
-    OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    fake.story_provider().write_story(_story_request())
 
     request = fake.request
     assert request.method == "POST"
@@ -305,7 +308,7 @@ def test_the_story_is_one_chat_completion_with_the_photos_the_book_and_a_strict_
 
 def test_every_photo_travels_as_a_small_jpeg_data_url_in_page_order():
     fake = FakeOpenAI(chat_completion(story_json()))
-    OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    fake.story_provider().write_story(_story_request())
 
     images = [part["image_url"] for part in fake.json()["messages"][1]["content"] if part["type"] == "image_url"]
     assert [image["detail"] for image in images] == ["low"] * 3
@@ -317,7 +320,7 @@ def test_every_photo_travels_as_a_small_jpeg_data_url_in_page_order():
 
 def test_the_story_result_has_every_page_in_order_with_the_token_usage():
     fake = FakeOpenAI(chat_completion(story_json(["page-rocket", "page-title", "page-park"])))
-    result = OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    result = fake.story_provider().write_story(_story_request())
 
     assert [page.page_id for page in result.pages] == PAGE_IDS
     assert result.pages[0].text == "Zoë's page 2: Biscuit wags his tail under the stars."
@@ -329,22 +332,21 @@ def test_the_story_result_has_every_page_in_order_with_the_token_usage():
 
 def test_the_models_title_is_used_when_the_parent_gave_none():
     fake = FakeOpenAI(chat_completion(story_json()))
-    result = OpenAIStoryProvider(fake.client()).write_story(_story_request(title="  "))
+    result = fake.story_provider().write_story(_story_request(title="  "))
     assert result.title == "Zoë and the Red Rocket"
 
 
 def test_the_story_model_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("OPENAI_STORY_MODEL", "gpt-4.1")
-    get_settings.cache_clear()
     fake = FakeOpenAI(chat_completion(story_json()))
-    OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    fake.story_provider().write_story(_story_request())
     assert fake.json()["model"] == "gpt-4.1"
 
 
 def test_a_refusal_is_a_content_policy_error():
     fake = FakeOpenAI(chat_completion(None, refusal="I'm sorry, I can't help with that request."))
     with pytest.raises(ContentPolicyError, match="can't help with that") as caught:
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
     assert caught.value.error_name == "Provider.ContentPolicy"
     assert caught.value.provider == "openai"
 
@@ -352,7 +354,7 @@ def test_a_refusal_is_a_content_policy_error():
 def test_a_content_filter_stop_is_a_content_policy_error():
     fake = FakeOpenAI(chat_completion(None, finish_reason="content_filter"))
     with pytest.raises(ContentPolicyError):
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
 
 
 @pytest.mark.parametrize(
@@ -369,14 +371,14 @@ def test_a_content_filter_stop_is_a_content_policy_error():
 def test_a_story_without_every_page_exactly_once_is_permanent(content, problem):
     fake = FakeOpenAI(chat_completion(content))
     with pytest.raises(PermanentProviderError, match=problem) as caught:
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
     assert caught.value.error_name == "Provider.Permanent"
 
 
 def test_a_story_cut_off_at_the_length_limit_is_permanent():
     fake = FakeOpenAI(chat_completion('{"title": "Zo', finish_reason="length"))
     with pytest.raises(PermanentProviderError, match="cut off"):
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
 
 
 # ---------------------------------------------------------------- failures, classified once
@@ -410,7 +412,7 @@ def test_a_story_cut_off_at_the_length_limit_is_permanent():
 def test_api_errors_are_classified_without_a_second_attempt(reply, error, name):
     fake = FakeOpenAI(reply)
     with pytest.raises(error) as caught:
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
     assert type(caught.value) is error
     assert caught.value.error_name == name
     assert caught.value.provider == "openai"
@@ -423,7 +425,7 @@ def test_api_errors_are_classified_without_a_second_attempt(reply, error, name):
 def test_an_authentication_error_never_repeats_the_key():
     fake = FakeOpenAI(api_error(401, "invalid_api_key", f"Incorrect API key provided: {API_KEY[:8]}***cdef."))
     with pytest.raises(PermanentProviderError) as caught:
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
     assert API_KEY[:8] not in str(caught.value)
     assert "Incorrect API key provided" in str(caught.value)
 
@@ -439,7 +441,7 @@ def test_an_authentication_error_never_repeats_the_key():
 def test_timeouts_and_connection_failures_are_transient(failure, explanation):
     fake = FakeOpenAI(failure)
     with pytest.raises(TransientProviderError, match=explanation) as caught:
-        OpenAIStoryProvider(fake.client()).write_story(_story_request())
+        fake.story_provider().write_story(_story_request())
     assert caught.value.error_name == "Provider.Transient"
     assert len(fake.requests) == 1
 
@@ -449,7 +451,7 @@ def test_timeouts_and_connection_failures_are_transient(failure, explanation):
 
 def test_the_illustration_is_one_image_edit_of_the_page_photo():
     fake = FakeOpenAI(images_response(_png(1536, 1024)))
-    OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(1800, 1200)))
+    fake.illustration_provider().illustrate(_illustration_request(_photo(1800, 1200)))
 
     request = fake.request
     assert request.method == "POST"
@@ -474,7 +476,7 @@ def test_the_illustration_is_one_image_edit_of_the_page_photo():
 
 def test_the_illustration_comes_back_as_a_print_resolution_png():
     fake = FakeOpenAI(images_response(_png(1536, 1024)))
-    result = OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(1800, 1200)))
+    result = fake.illustration_provider().illustrate(_illustration_request(_photo(1800, 1200)))
 
     picture = Image.open(io.BytesIO(result.image))
     assert (picture.format, picture.size) == ("PNG", (2400, 1600))
@@ -489,14 +491,14 @@ def test_the_illustration_comes_back_as_a_print_resolution_png():
 )
 def test_the_prompt_names_the_books_art_style(style, words):
     fake = FakeOpenAI(images_response(_png(1024, 1024)))
-    OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(800, 800), style))
+    fake.illustration_provider().illustrate(_illustration_request(_photo(800, 800), style))
     assert words in _field(_form(fake.request), "prompt")
 
 
 def test_a_title_page_prompt_leaves_room_for_the_title():
     fake = FakeOpenAI(images_response(_png(1024, 1536)))
     request = _illustration_request(_photo(900, 1400), text=None, illustration_notes=None, is_title_page=True)
-    OpenAIIllustrationProvider(fake.client()).illustrate(request)
+    fake.illustration_provider().illustrate(request)
     form = _form(fake.request)
     assert "title page" in _field(form, "prompt")
     assert "The page reads" not in _field(form, "prompt")
@@ -514,9 +516,8 @@ def test_the_drawn_size_follows_the_photos_orientation(photo_size, drawn):
 
 def test_the_image_model_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("OPENAI_IMAGE_MODEL", "gpt-image-2")
-    get_settings.cache_clear()
     fake = FakeOpenAI(images_response(_png(1024, 1024)))
-    OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(800, 800)))
+    fake.illustration_provider().illustrate(_illustration_request(_photo(800, 800)))
     assert _field(_form(fake.request), "model") == "gpt-image-2"
 
 
@@ -526,32 +527,32 @@ def test_a_blocked_image_edit_is_a_content_policy_error():
                   "image_generation_user_error")
     )
     with pytest.raises(ContentPolicyError, match="safety system"):
-        OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(800, 600)))
+        fake.illustration_provider().illustrate(_illustration_request(_photo(800, 600)))
 
 
 def test_a_rate_limited_image_edit_is_transient():
     fake = FakeOpenAI(api_error(429, "rate_limit_exceeded", "Rate limit reached for images.", "requests"))
     with pytest.raises(TransientProviderError):
-        OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(800, 600)))
+        fake.illustration_provider().illustrate(_illustration_request(_photo(800, 600)))
 
 
 def test_an_unsupported_art_style_is_permanent_and_sends_nothing():
     fake = FakeOpenAI()
     with pytest.raises(PermanentProviderError, match="oil-painting"):
-        OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(_photo(800, 600), "oil-painting"))
+        fake.illustration_provider().illustrate(_illustration_request(_photo(800, 600), "oil-painting"))
     assert fake.requests == []
 
 
 def test_an_images_response_without_a_picture_is_permanent():
     reply = httpx2.Response(200, json={"created": 1713833628, "data": []})
     with pytest.raises(PermanentProviderError, match="no picture"):
-        OpenAIIllustrationProvider(FakeOpenAI(reply).client()).illustrate(_illustration_request(_photo(800, 600)))
+        FakeOpenAI(reply).illustration_provider().illustrate(_illustration_request(_photo(800, 600)))
 
 
 def test_an_unreadable_photo_is_permanent_and_sends_nothing():
     fake = FakeOpenAI()
     with pytest.raises(PermanentProviderError, match="photo could not be read") as caught:
-        OpenAIIllustrationProvider(fake.client()).illustrate(_illustration_request(b"not an image"))
+        fake.illustration_provider().illustrate(_illustration_request(b"not an image"))
     assert caught.value.provider == "openai"
     assert fake.requests == []
 
@@ -562,12 +563,6 @@ def test_an_unreadable_photo_is_permanent_and_sends_nothing():
 @pytest.fixture
 def without_env_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
-    get_settings.cache_clear()
-
-
-def _configure(monkeypatch, variable: str, value: str) -> None:
-    monkeypatch.setenv(variable, value)
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -575,59 +570,78 @@ def _configure(monkeypatch, variable: str, value: str) -> None:
 )
 def test_the_key_comes_from_secrets_manager(without_env_key, monkeypatch, secret):
     arn = boto3.client("secretsmanager").create_secret(Name=f"openai-{uuid.uuid4()}", SecretString=secret)["ARN"]
-    _configure(monkeypatch, "OPENAI_API_KEY_SECRET_ARN", arn)
+    monkeypatch.setenv("OPENAI_API_KEY_SECRET_ARN", arn)
 
     fake = FakeOpenAI(chat_completion(story_json()))
-    OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    fake.story_provider().write_story(_story_request())
     assert fake.request.headers["authorization"] == "Bearer sk-from-secrets-manager"
 
 
 def test_the_key_comes_from_an_ssm_secure_string(without_env_key, monkeypatch):
     name = f"/storywink/test/openai-{uuid.uuid4()}"
     boto3.client("ssm").put_parameter(Name=name, Value="sk-from-ssm", Type="SecureString")
-    _configure(monkeypatch, "OPENAI_API_KEY_PARAMETER", name)
-    assert resolve_api_key() == "sk-from-ssm"
+    monkeypatch.setenv("OPENAI_API_KEY_PARAMETER", name)
+    assert resolve_api_key(load_settings()) == "sk-from-ssm"
 
 
 def test_the_environment_key_wins_over_the_secret(monkeypatch):
-    _configure(monkeypatch, "OPENAI_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x")
-    assert resolve_api_key() == API_KEY
+    monkeypatch.setenv("OPENAI_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x")
+    assert resolve_api_key(load_settings()) == API_KEY
 
 
 def test_a_missing_key_is_permanent_and_names_where_to_put_it(without_env_key):
-    provider = OpenAIStoryProvider()  # builds its client lazily, at the first call
+    provider = OpenAIStoryProvider(load_settings())  # builds its client lazily, at the first call
     with pytest.raises(PermanentProviderError, match="OPENAI_API_KEY_SECRET_ARN") as caught:
         provider.write_story(_story_request())
     assert caught.value.error_name == "Provider.Permanent"
 
 
 def test_a_missing_secret_is_permanent(without_env_key, monkeypatch):
-    _configure(monkeypatch, "OPENAI_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone")
+    monkeypatch.setenv("OPENAI_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone")
     with pytest.raises(PermanentProviderError, match="Could not read the OpenAI API key"):
-        OpenAIIllustrationProvider().illustrate(_illustration_request(_photo(800, 600)))
+        OpenAIIllustrationProvider(load_settings()).illustrate(_illustration_request(_photo(800, 600)))
 
 
 def test_a_secret_without_an_api_key_is_permanent(without_env_key, monkeypatch):
     arn = boto3.client("secretsmanager").create_secret(
         Name=f"openai-{uuid.uuid4()}", SecretString='{"key": "sk-wrong-field"}'
     )["ARN"]
-    _configure(monkeypatch, "OPENAI_API_KEY_SECRET_ARN", arn)
+    monkeypatch.setenv("OPENAI_API_KEY_SECRET_ARN", arn)
     with pytest.raises(PermanentProviderError, match="holds no OpenAI API key") as caught:
-        resolve_api_key()
+        resolve_api_key(load_settings())
     assert "sk-wrong-field" not in str(caught.value)
 
 
-def test_the_client_is_built_once_per_process_without_sdk_retries():
-    client = get_openai_client()
-    assert get_openai_client() is client
+def test_the_client_has_no_sdk_retries_and_the_configured_timeout(monkeypatch):
+    monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "42.5")
+    client = build_client(load_settings())
     assert client.max_retries == 0
-    assert client.timeout == get_settings().openai_timeout_seconds
+    assert client.timeout == 42.5
 
 
-def test_the_base_url_can_be_overridden(monkeypatch):
-    _configure(monkeypatch, "OPENAI_BASE_URL", "https://openai-proxy.internal.example/v1")
+def test_a_provider_builds_its_client_once_at_its_first_call(monkeypatch):
+    fake = FakeOpenAI(chat_completion(story_json()), chat_completion(story_json()))
+    built: list[Settings] = []
+
+    def build(settings: Settings):
+        built.append(settings)
+        return fake.client(settings)
+
+    monkeypatch.setattr(openai_story, "build_client", build)
+    settings = load_settings()
+    provider = OpenAIStoryProvider(settings)
+    assert built == []
+    provider.write_story(_story_request())
+    provider.write_story(_story_request())
+    assert built == [settings]
+    assert len(fake.requests) == 2
+
+
+def test_the_base_url_can_be_overridden():
     fake = FakeOpenAI(chat_completion(story_json()))
-    OpenAIStoryProvider(fake.client()).write_story(_story_request())
+    fake.story_provider(Settings(openai_base_url="https://openai-proxy.internal.example/v1")).write_story(
+        _story_request()
+    )
     assert str(fake.request.url) == "https://openai-proxy.internal.example/v1/chat/completions"
 
 
@@ -637,11 +651,13 @@ def test_the_base_url_can_be_overridden(monkeypatch):
 def test_the_registry_selects_the_openai_providers(monkeypatch):
     monkeypatch.setenv("STORY_PROVIDER", "openai")
     monkeypatch.setenv("ILLUSTRATION_PROVIDER", "OpenAI")
-    story, illustration = get_story_provider(), get_illustration_provider()
+    settings = load_settings()
+    story, illustration = build_story_provider(settings), build_illustration_provider(settings)
     assert isinstance(story, OpenAIStoryProvider) and story.name == "openai"
     assert isinstance(illustration, OpenAIIllustrationProvider) and illustration.name == "openai"
 
 
 def test_selecting_openai_needs_no_key_until_the_first_call(without_env_key):
-    assert isinstance(get_story_provider("openai"), OpenAIStoryProvider)
-
+    settings = Settings(story_provider="openai", illustration_provider="openai")
+    assert isinstance(build_story_provider(settings), OpenAIStoryProvider)
+    assert isinstance(build_illustration_provider(settings), OpenAIIllustrationProvider)

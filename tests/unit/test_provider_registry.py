@@ -1,9 +1,10 @@
-"""Providers are chosen by name or configuration; the offline ones are the default."""
+"""Providers are chosen by configuration; the offline ones are the default."""
 
 from __future__ import annotations
 
 import pytest
 
+from storywink.config import ConfigurationError, Settings, load_settings
 from storywink.providers import (
     ContentPolicyError,
     IllustrationProvider,
@@ -12,11 +13,10 @@ from storywink.providers import (
     StoryProvider,
     TransientProviderError,
     classify_http_status,
-    get_illustration_provider,
-    get_story_provider,
 )
 from storywink.providers.offline.illustration import OfflineIllustrationProvider
 from storywink.providers.offline.story import OfflineStoryProvider
+from storywink.providers.registry import build_illustration_provider, build_story_provider
 
 
 @pytest.fixture(autouse=True)
@@ -26,35 +26,44 @@ def no_provider_configuration(monkeypatch):
 
 
 def test_the_default_story_provider_is_offline():
-    provider = get_story_provider()
+    provider = build_story_provider(Settings())
     assert isinstance(provider, OfflineStoryProvider)
     assert isinstance(provider, StoryProvider)
     assert provider.name == "offline"
 
 
 def test_the_default_illustration_provider_is_offline():
-    provider = get_illustration_provider()
+    provider = build_illustration_provider(Settings())
     assert isinstance(provider, OfflineIllustrationProvider)
     assert isinstance(provider, IllustrationProvider)
     assert provider.name == "offline"
 
 
 def test_the_environment_chooses_the_provider(monkeypatch):
-    monkeypatch.setenv("STORY_PROVIDER", "Offline")
-    monkeypatch.setenv("ILLUSTRATION_PROVIDER", "offline")
-    assert get_story_provider().name == "offline"
-    assert get_illustration_provider().name == "offline"
+    monkeypatch.setenv("STORY_PROVIDER", "OpenAI")
+    monkeypatch.setenv("ILLUSTRATION_PROVIDER", "Offline")
+    settings = load_settings()
+    assert build_story_provider(settings).name == "openai"
+    assert build_illustration_provider(settings).name == "offline"
 
 
-def test_an_unknown_story_provider_is_refused_with_the_known_names():
-    with pytest.raises(ValueError, match="offline"):
-        get_story_provider("gpt-9000")
+def test_an_unknown_story_provider_is_refused_with_the_known_names(monkeypatch):
+    monkeypatch.setenv("STORY_PROVIDER", "gpt-9000")
+    with pytest.raises(ConfigurationError, match="STORY_PROVIDER: .*'offline' or 'openai'"):
+        load_settings()
 
 
 def test_an_unknown_configured_illustration_provider_is_refused(monkeypatch):
     monkeypatch.setenv("ILLUSTRATION_PROVIDER", "nope")
-    with pytest.raises(ValueError, match="nope"):
-        get_illustration_provider()
+    with pytest.raises(ConfigurationError, match="ILLUSTRATION_PROVIDER: "):
+        load_settings()
+
+
+def test_the_registry_builds_the_bare_adapter_even_when_chaos_is_configured():
+    # Fault injection is the wiring's wrapper; wrapping here too would inject every fault twice.
+    settings = Settings(chaos_failure_rate=1.0, chaos_pages="p1")
+    assert isinstance(build_story_provider(settings), OfflineStoryProvider)
+    assert isinstance(build_illustration_provider(settings), OfflineIllustrationProvider)
 
 
 @pytest.mark.parametrize(

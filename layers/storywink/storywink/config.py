@@ -1,34 +1,59 @@
-"""Typed settings, read from the environment once per process."""
+"""Typed settings: the only reader of the environment outside the local stack and the benches.
+
+`load_settings()` reads and validates every variable once, when a container starts (the wiring calls
+it); a bad value fails that start with a message naming the variable, never a request later.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["offline", "openai"]
+ChaosErrorKind = Literal["transient", "content-policy", "permanent"]
+CrashPoint = Literal["story.after_provider", "illustration.after_upload", "pdf.after_upload"]
+
+
+class ConfigurationError(ValueError):
+    """The environment does not describe a runnable function."""
+
+
+def _items(raw: str) -> frozenset[str]:
+    return frozenset(item.strip() for item in raw.split(",") if item.strip())
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 
     environment: str = Field("local", alias="STORYWINK_ENV")
+    # Set by the Lambda runtime: a function's own name (unset locally).
+    lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
+    # moto locally; boto3 reads it itself, S3 addressing needs to know it too.
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
 
     # Database: DATABASE_URL wins; in the cloud the URL lives in a Secrets Manager secret.
     database_url: str | None = Field(None, alias="DATABASE_URL")
     database_secret_arn: str | None = Field(None, alias="DATABASE_SECRET_ARN")
-    # Connections per process: a Lambda container needs few; the local stack runs many workers in one.
-    database_pool_size: int = Field(5, alias="DATABASE_POOL_SIZE")
-    database_max_overflow: int = Field(5, alias="DATABASE_MAX_OVERFLOW")
+    # Connections per container: a Lambda container runs one invocation at a time and holds a connection
+    # only for a short transaction, so one is enough (the system-wide bound is in the README).
+    database_pool_size: int = Field(1, ge=1, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(0, ge=0, alias="DATABASE_MAX_OVERFLOW")
+    # Server-side limits every connection sets: no statement, lock wait or idle transaction outlives them.
+    database_statement_timeout_ms: int = Field(15_000, ge=0, alias="DATABASE_STATEMENT_TIMEOUT_MS")
+    database_lock_timeout_ms: int = Field(5_000, ge=0, alias="DATABASE_LOCK_TIMEOUT_MS")
+    database_idle_in_transaction_timeout_ms: int = Field(30_000, ge=0, alias="DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS")
 
     # Storage
     bucket_name: str = Field("storywink-local-media", alias="MEDIA_BUCKET")
-    upload_url_ttl_seconds: int = Field(900, alias="UPLOAD_URL_TTL_SECONDS")
-    download_url_ttl_seconds: int = Field(300, alias="DOWNLOAD_URL_TTL_SECONDS")
+    upload_url_ttl_seconds: int = Field(900, ge=1, alias="UPLOAD_URL_TTL_SECONDS")
+    download_url_ttl_seconds: int = Field(300, ge=1, alias="DOWNLOAD_URL_TTL_SECONDS")
 
     # Book rules
-    max_pages: int = Field(20, alias="MAX_PAGES")
-    max_photo_bytes: int = Field(15 * 1024 * 1024, alias="MAX_PHOTO_BYTES")
-    max_photo_pixels: int = Field(50_000_000, alias="MAX_PHOTO_PIXELS")
+    max_pages: int = Field(20, ge=1, alias="MAX_PAGES")
+    max_photo_bytes: int = Field(15 * 1024 * 1024, ge=1, alias="MAX_PHOTO_BYTES")
+    max_photo_pixels: int = Field(50_000_000, ge=1, alias="MAX_PHOTO_PIXELS")
 
     # Auth: tokens are verified against this JWKS (Cognito's in the cloud, a local file locally).
     jwks_url: str | None = Field(None, alias="AUTH_JWKS_URL")
@@ -39,8 +64,12 @@ class Settings(BaseSettings):
 
     # Pipeline
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
-    # A worker that has held a task this long without finishing is presumed dead; a redelivery takes over.
-    job_lease_seconds: int = Field(900, alias="JOB_LEASE_SECONDS")
+    # A claimed task whose worker has not renewed its lease for this long is presumed dead; a redelivery
+    # (or the sweeper) takes over. Workers renew every job_lease_renew_seconds while they work.
+    job_lease_seconds: int = Field(90, ge=2, alias="JOB_LEASE_SECONDS")
+    job_lease_renew_seconds: float = Field(20.0, gt=0, alias="JOB_LEASE_RENEW_SECONDS")
+    # After a crash the record comes back this soon, not after the queue's whole visibility timeout.
+    crash_redelivery_seconds: int = Field(10, ge=0, le=43_200, alias="CRASH_REDELIVERY_SECONDS")
 
     # {"story": {"dlq": url, "source": url}, ...}: the step dead-letter queues and where a redrive sends them.
     dead_letter_queues: str | None = Field(None, alias="DEAD_LETTER_QUEUES")
@@ -48,10 +77,20 @@ class Settings(BaseSettings):
     # Live progress: WebSocket connections (DynamoDB) and the management API endpoint that pushes to them.
     connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
     websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")
-    connection_ttl_seconds: int = Field(2 * 3600, alias="CONNECTION_TTL_SECONDS")
+    connection_ttl_seconds: int = Field(2 * 3600, ge=1, alias="CONNECTION_TTL_SECONDS")
     # SSE: heartbeat comment interval, and how long one response stays open (bounded under Lambda).
-    sse_heartbeat_seconds: float = Field(15.0, alias="SSE_HEARTBEAT_SECONDS")
-    sse_window_seconds: float = Field(25.0, alias="SSE_WINDOW_SECONDS")
+    sse_heartbeat_seconds: float = Field(15.0, gt=0, alias="SSE_HEARTBEAT_SECONDS")
+    sse_window_seconds: float = Field(25.0, gt=0, alias="SSE_WINDOW_SECONDS")
+
+    # Feature flags: a local JSON file (the local stack), else an AppConfig profile, else every default.
+    feature_flags_file: str | None = Field(None, alias="FEATURE_FLAGS_FILE")
+    feature_flags_application: str | None = Field(None, alias="FEATURE_FLAGS_APPLICATION")
+    feature_flags_environment: str | None = Field(None, alias="FEATURE_FLAGS_ENVIRONMENT")
+    feature_flags_profile: str | None = Field(None, alias="FEATURE_FLAGS_PROFILE")
+
+    # AI providers: offline needs no network and no key.
+    story_provider: ProviderName = Field("offline", alias="STORY_PROVIDER")
+    illustration_provider: ProviderName = Field("offline", alias="ILLUSTRATION_PROVIDER")
 
     # OpenAI (STORY_PROVIDER / ILLUSTRATION_PROVIDER=openai). The key: OPENAI_API_KEY, else the Secrets
     # Manager secret (the raw key or {"apiKey": ...}), else the SSM SecureString parameter.
@@ -63,7 +102,18 @@ class Settings(BaseSettings):
     # gpt-image-1 was shut down on 2026-10-23; the SDK names the 2.5 models as its successors.
     openai_image_model: str = Field("gpt-image-2.5-sunburst", alias="OPENAI_IMAGE_MODEL")
     # Per request, below the workers' 300 s Lambda timeout; an image edit can take well over a minute.
-    openai_timeout_seconds: float = Field(120.0, alias="OPENAI_TIMEOUT_SECONDS")
+    openai_timeout_seconds: float = Field(120.0, gt=0, alias="OPENAI_TIMEOUT_SECONDS")
+
+    # Fault injection (local stack and tests; off unless set). See storywink.faults.
+    chaos_failure_rate: float = Field(0.0, ge=0.0, le=1.0, alias="CHAOS_FAILURE_RATE")
+    chaos_error_kind: ChaosErrorKind = Field("transient", alias="CHAOS_ERROR_KIND")
+    chaos_latency_ms: int = Field(0, ge=0, alias="CHAOS_LATENCY_MS")
+    chaos_seed: int = Field(0, alias="CHAOS_SEED")
+    chaos_steps: str = Field("story,illustration", alias="CHAOS_STEPS")
+    chaos_pages: str = Field("", alias="CHAOS_PAGES")
+    chaos_transient_attempts: int | None = Field(None, ge=1, alias="CHAOS_TRANSIENT_ATTEMPTS")
+    crash_at: CrashPoint | None = Field(None, alias="CRASH_AT")
+    crash_times: int = Field(1, ge=0, alias="CRASH_TIMES")
 
     # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) per
     # minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
@@ -77,11 +127,50 @@ class Settings(BaseSettings):
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 
+    @field_validator(
+        "crash_at", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
+        "database_url", "database_secret_arn", "state_machine_arn", "connections_table", "websocket_endpoint",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("story_provider", "illustration_provider", "chaos_error_kind", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("chaos_steps")
+    @classmethod
+    def _known_steps(cls, value: str) -> str:
+        steps = _items(value.lower())
+        if not steps or not steps <= {"story", "illustration"}:
+            raise ValueError(f"must name some of story, illustration; got {value!r}")
+        return ",".join(sorted(steps))
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
+    @property
+    def runs_in_lambda(self) -> bool:
+        return self.lambda_function_name is not None
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+    @property
+    def chaos_step_set(self) -> frozenset[str]:
+        return _items(self.chaos_steps)
+
+    @property
+    def chaos_page_set(self) -> frozenset[str]:
+        return _items(self.chaos_pages)
+
+
+def load_settings() -> Settings:
+    """The settings of this container, read from the environment and validated."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        aliases = {name: f.alias for name, f in Settings.model_fields.items()}
+        problems = "; ".join(f"{aliases.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors())
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -1,7 +1,7 @@
 """Feature flags: Powertools Feature Flags, read from AWS AppConfig in the cloud and from a file locally.
 
 The flag document is written once, in template.yaml (`FeatureFlagsVersion`). Where it is read from is
-decided by the environment:
+decided by the settings (the wiring builds one `FlagStore` per container):
 
 - `FEATURE_FLAGS_FILE`: that JSON file (the local stack writes the template's document there); an edit
   applies within `FILE_MAX_AGE_SECONDS`;
@@ -16,10 +16,8 @@ is used and a warning logged.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from aws_lambda_powertools.utilities.feature_flags import AppConfigStore, Featur
 from aws_lambda_powertools.utilities.feature_flags.exceptions import ConfigurationStoreError
 from botocore.config import Config
 
+from storywink.config import Settings
 from storywink.observability import logger
 
 FILE_MAX_AGE_SECONDS = 5.0
@@ -62,10 +61,11 @@ class FileStore(StoreProvider):
         return self.get_raw_configuration
 
 
-@lru_cache(maxsize=4)
-def _feature_flags(file: str, application: str, environment: str, profile: str) -> FeatureFlags | None:
-    if file:
-        return FeatureFlags(store=FileStore(Path(file)))
+def _feature_flags(settings: Settings) -> FeatureFlags | None:
+    if settings.feature_flags_file:
+        return FeatureFlags(store=FileStore(Path(settings.feature_flags_file)))
+    application = settings.feature_flags_application
+    environment, profile = settings.feature_flags_environment, settings.feature_flags_profile
     if application and environment and profile:
         store = AppConfigStore(
             environment=environment,
@@ -78,28 +78,27 @@ def _feature_flags(file: str, application: str, environment: str, profile: str) 
     return None
 
 
-def feature_enabled(name: str, context: dict[str, Any] | None = None, default: bool = False) -> bool:
-    """The flag's value for this context; `default` when no flag store is configured or it fails."""
-    try:
-        flags = _feature_flags(
-            os.environ.get("FEATURE_FLAGS_FILE", ""),
-            os.environ.get("FEATURE_FLAGS_APPLICATION", ""),
-            os.environ.get("FEATURE_FLAGS_ENVIRONMENT", ""),
-            os.environ.get("FEATURE_FLAGS_PROFILE", ""),
-        )
-        if flags is None:
+class FlagStore:
+    """The feature flags of one container (its document cached as the store allows)."""
+
+    def __init__(self, flags: FeatureFlags | None) -> None:
+        self._flags = flags
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FlagStore:
+        return cls(_feature_flags(settings))
+
+    def enabled(self, name: str, context: dict[str, Any] | None = None, default: bool = False) -> bool:
+        """The flag's value for this context; `default` when no flag store is configured or it fails."""
+        if self._flags is None:
             return default
-        # evaluate() alone would hide a store error at debug level and raise on an invalid document.
-        flags.get_configuration()
-        return bool(flags.evaluate(name=name, context=context or {}, default=default))
-    except Exception as error:
-        logger.warning(
-            "feature flags unavailable: using the default",
-            extra={"flag": name, "default": default, "error": f"{type(error).__name__}: {error}"},
-        )
-        return default
-
-
-def reset_feature_flags() -> None:
-    """Forget the flag stores (and their caches) this process built."""
-    _feature_flags.cache_clear()
+        try:
+            # evaluate() alone would hide a store error at debug level and raise on an invalid document.
+            self._flags.get_configuration()
+            return bool(self._flags.evaluate(name=name, context=context or {}, default=default))
+        except Exception as error:
+            logger.warning(
+                "feature flags unavailable: using the default",
+                extra={"flag": name, "default": default, "error": f"{type(error).__name__}: {error}"},
+            )
+            return default

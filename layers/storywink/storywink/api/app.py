@@ -9,18 +9,20 @@ from storywink.api.errors import install_error_handlers
 from storywink.api.limits import rate_limit_changes
 from storywink.api.middleware import RequestContextMiddleware
 from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
-from storywink.config import get_settings
+from storywink.wiring import Container
 
 API_VERSION = "1.0.0"
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
+def create_app(container: Container) -> FastAPI:
+    """The API of one container: its routes reach the container's dependencies through `app.state`."""
+    settings = container.settings
     app = FastAPI(
         title="Storywink API",
         version=API_VERSION,
         description="Turn a family's photos into an illustrated picture book. Every /v1 route needs a bearer token.",
     )
+    app.state.container = container
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         CORSMiddleware,

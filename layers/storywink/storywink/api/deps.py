@@ -1,4 +1,5 @@
-"""FastAPI dependencies: settings, a database session per request, the media store and the caller."""
+"""FastAPI dependencies: the container's settings, database, media store, AWS clients and flags (from the
+app's wiring), a unit of work per request, and the caller."""
 
 from __future__ import annotations
 
@@ -11,19 +12,50 @@ from sqlalchemy.orm import Session
 
 from storywink.auth.claims import Caller
 from storywink.auth.verifier import TokenVerifier
-from storywink.config import Settings, get_settings
-from storywink.db.engine import session_scope
+from storywink.aws import AwsClients
+from storywink.config import Settings
+from storywink.db.engine import Database
 from storywink.db.tables import User
 from storywink.domain.errors import Forbidden, Unauthorized
+from storywink.flags import FlagStore
 from storywink.services.users import ensure_user
 from storywink.storage.media import MediaStore
+from storywink.wiring import Container
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_settings(container: ContainerDep) -> Settings:
+    return container.settings
+
+
+def get_database(container: ContainerDep) -> Database:
+    return container.database
+
+
+def get_aws(container: ContainerDep) -> AwsClients:
+    return container.aws
+
+
+def get_flags(container: ContainerDep) -> FlagStore:
+    return container.flags
+
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+AwsDep = Annotated[AwsClients, Depends(get_aws)]
+FlagsDep = Annotated[FlagStore, Depends(get_flags)]
 
 
-def get_session() -> Iterator[Session]:
-    """One unit of work per request: committed when the route returns, rolled back if it raises."""
-    with session_scope() as session:
+def get_session(database: DatabaseDep) -> Iterator[Session]:
+    """One unit of work per request, owned by the route: committed when the route returns, rolled back
+    if it raises. A route that must make something durable before it goes on commits it as a named step."""
+    with database.unit_of_work() as session:
         yield session
 
 
@@ -32,8 +64,8 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_media(settings: SettingsDep) -> MediaStore:
-    return MediaStore(settings.bucket_name)
+def get_media(container: ContainerDep) -> MediaStore:
+    return container.media
 
 
 MediaDep = Annotated[MediaStore, Depends(get_media)]
@@ -41,19 +73,18 @@ MediaDep = Annotated[MediaStore, Depends(get_media)]
 bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider (Cognito; locally `storywink token`).")
 
 
-def get_verifier(settings: SettingsDep) -> TokenVerifier:
-    return TokenVerifier.from_settings(settings)
+def get_verifier(container: ContainerDep) -> TokenVerifier:
+    return container.verifier
 
 
 def get_caller(
     request: Request,
-    settings: SettingsDep,
     verifier: Annotated[TokenVerifier, Depends(get_verifier)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.", code="TOKEN_MISSING")
-    caller = verifier.verify(credentials.credentials, admin_group=settings.admin_group)
+    caller = verifier.verify(credentials.credentials)
     request.state.user_id = caller.user_id
     return caller
 

@@ -1,8 +1,8 @@
 """Quotas and rate limits, charged before an action takes effect; admins are exempt.
 
-Rate-limit and photo charges commit at once, in their own short transaction (the counter row is not held
-while the action runs; an attempt stays counted if the action then fails). A generation is charged inside
-the start's own transaction instead, so only starts that happen cost one.
+Rate-limit and photo charges are committed at once, as a named step of the route they guard (the counter
+row is not held while the action runs; an attempt stays counted if the action then fails). A generation is
+charged inside the start's own transaction instead, so only starts that happen cost one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _charge(session: Session, user: User, settings: Settings, bucket: UsageBucket, amount: int = 1) -> None:
     limits.consume(session, user.id, limits.limits_for(user.plan, settings)[bucket], amount)
-    session.commit()
+    session.commit()  # the charge stands whatever the action does next
 
 
 def rate_limit_changes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -19,16 +18,8 @@ PLAN_CLAIM = "custom:plan"
 GROUPS_CLAIM = "cognito:groups"
 
 
-@lru_cache(maxsize=4)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    # Keys are cached for the container's life; an unknown kid triggers one refetch.
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
-
-
-def _signing_key(jwks_url: str, token: str) -> jwt.PyJWK:
-    """The key that signed ``token``: from an HTTPS JWKS (Cognito) or a local JWKS file (the local stack)."""
-    if not jwks_url.startswith("file://"):
-        return _jwks_client(jwks_url).get_signing_key_from_jwt(token)
+def _local_signing_key(jwks_url: str, token: str) -> jwt.PyJWK:
+    """The key that signed ``token`` from a local JWKS file (the local stack)."""
     kid = jwt.get_unverified_header(token).get("kid")
     jwk_set = jwt.PyJWKSet.from_json(Path(url2pathname(urlparse(jwks_url).path)).read_text())
     for key in jwk_set.keys:
@@ -38,19 +29,31 @@ def _signing_key(jwks_url: str, token: str) -> jwt.PyJWK:
 
 
 class TokenVerifier:
-    def __init__(self, jwks_url: str, issuer: str, audience: str, algorithm: str = "RS256") -> None:
+    def __init__(
+        self, jwks_url: str, issuer: str, audience: str, algorithm: str = "RS256", admin_group: str = "admin"
+    ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience = audience
         self.algorithm = algorithm
+        self.admin_group = admin_group
+        # Keys are cached for the container's life; an unknown kid triggers one refetch.
+        self._jwks = None if jwks_url.startswith("file://") else jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
+
+    def _signing_key(self, token: str) -> jwt.PyJWK:
+        if self._jwks is None:
+            return _local_signing_key(self.jwks_url, token)
+        return self._jwks.get_signing_key_from_jwt(token)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
         if not settings.jwks_url:
             raise ServiceUnavailable("Authentication is not configured (AUTH_JWKS_URL)", code="AUTH_NOT_CONFIGURED")
-        return cls(settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.jwt_algorithm)
+        return cls(
+            settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.jwt_algorithm, settings.admin_group
+        )
 
-    def verify(self, token: str, admin_group: str = "admin") -> Caller:
+    def verify(self, token: str) -> Caller:
         claims = self._decode(token)
         groups = claims.get(GROUPS_CLAIM) or []
         plan_value = claims.get(PLAN_CLAIM, Plan.FREE.value)
@@ -62,7 +65,7 @@ class TokenVerifier:
             user_id=str(claims["sub"]),
             email=claims.get("email"),
             plan=plan,
-            is_admin=isinstance(groups, list) and admin_group in groups,
+            is_admin=isinstance(groups, list) and self.admin_group in groups,
         )
 
     def _decode(self, token: str) -> dict[str, Any]:
@@ -74,7 +77,7 @@ class TokenVerifier:
         if header.get("alg") != self.algorithm:
             raise Unauthorized("The bearer token uses an algorithm this API does not accept.", code="TOKEN_INVALID")
         try:
-            signing_key = _signing_key(self.jwks_url, token)
+            signing_key = self._signing_key(token)
         except jwt.PyJWKClientConnectionError as exc:
             raise ServiceUnavailable("The signing keys could not be loaded.", code="JWKS_UNAVAILABLE") from exc
         except jwt.PyJWTError as exc:

@@ -13,12 +13,14 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -158,6 +160,16 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # While RUNNING: which delivery holds the task and until when (renewed while it works). The token
+    # itself lets the sweeper fail the task of a worker that died without a word.
+    lease_owner: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    task_token: Mapped[str | None] = mapped_column(Text)
+
+    # The sweeper's query: running tasks whose lease has run out.
+    __table_args__ = (
+        Index("ix_job_runs_running_lease", "lease_expires_at", postgresql_where=text("status = 'RUNNING'")),
+    )
 
 
 class BookEvent(Base):

@@ -17,14 +17,14 @@ def _dev(args: argparse.Namespace) -> int:
     from storywink.flags import FILE_MAX_AGE_SECONDS
     from storywink.local.stack import LocalStack, StackOptions
 
-    # Fault injection: the providers read these per call (see storywink.providers.chaos).
+    # Fault injection: the wiring wraps the providers when these are set (see storywink.faults).
     if args.chaos_rate:
         os.environ.update(
             {"CHAOS_FAILURE_RATE": str(args.chaos_rate), "CHAOS_ERROR_KIND": args.chaos_kind, "CHAOS_SEED": str(args.chaos_seed)}
         )
     if args.chaos_latency_ms:
         os.environ["CHAOS_LATENCY_MS"] = str(args.chaos_latency_ms)
-    stack = LocalStack(StackOptions(api_port=args.port, redelivery_seconds=args.redelivery_seconds)).start()
+    stack = LocalStack(StackOptions(api_port=args.port)).start()
     token = stack.mint_token(args.user)
     print(
         f"Storywink local stack is up (Ctrl-C stops it).\n"
@@ -91,14 +91,17 @@ def _dlq(args: argparse.Namespace) -> int:
     else:
         raw = os.environ.get("DEAD_LETTER_QUEUES")
     queues_by_name = dlq.queues_from_json(raw)
+    import boto3
+
+    sqs = boto3.client("sqs")
     if args.action == "list":
         selected = [dlq.find_queue(queues_by_name, args.queue)] if args.queue else list(queues_by_name.values())
-        print(json.dumps([dlq.describe(queue) for queue in selected], indent=2))
+        print(json.dumps([dlq.describe(sqs, queue) for queue in selected], indent=2))
         return 0
     if not args.queue:
         print("redrive needs a queue: " + ", ".join(sorted(queues_by_name)), file=sys.stderr)
         return 2
-    print(json.dumps(dlq.redrive(dlq.find_queue(queues_by_name, args.queue)), indent=2))
+    print(json.dumps(dlq.redrive(sqs, dlq.find_queue(queues_by_name, args.queue)), indent=2))
     return 0
 
 
@@ -142,10 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--chaos-kind", choices=["transient", "content-policy", "permanent"], default="transient")
     dev.add_argument("--chaos-seed", type=int, default=0)
     dev.add_argument("--chaos-latency-ms", type=int, default=0, help="add this latency to every provider call")
-    dev.add_argument(
-        "--redelivery-seconds", type=int, default=None,
-        help="bring failed SQS records back after this many seconds instead of the queue's visibility timeout",
-    )
     dev.set_defaults(run=_dev)
 
     token = commands.add_parser("token", help="mint a bearer token the local stack accepts")

@@ -2,8 +2,9 @@
 
 It long-polls the queue, hands the handler a genuine SQS event (at most BatchSize records) and a Lambda
 context, then deletes the records that succeeded. With ReportBatchItemFailures only the reported records
-stay; if the handler raises, the whole batch stays. Either way SQS redelivers them after the visibility
-timeout and moves them to the DLQ after maxReceiveCount, exactly as in the cloud.
+stay; if the handler raises, the whole batch stays. Either way SQS redelivers them when their visibility
+timeout ends (the queue's, or a shorter one the worker set) and moves them to the DLQ after
+maxReceiveCount, exactly as in the cloud.
 """
 
 from __future__ import annotations
@@ -66,12 +67,8 @@ class SqsPoller:
         sqs: Any,
         region: str,
         workers: int,
-        redelivery_seconds: int | None = None,
     ) -> None:
         self.mapping = mapping
-        # None: a failed record waits out the queue's visibility timeout, as on AWS. A number: it comes
-        # back after that many seconds (a local speed-up for crash and dead-letter tests).
-        self.redelivery_seconds = redelivery_seconds
         self.handler = handler
         self.sqs = sqs
         self.region = region
@@ -105,16 +102,6 @@ class SqsPoller:
                     logger.exception("poller error", extra={"function": self.mapping.function_name})
                     self._stop.wait(1)
 
-    def _schedule_redelivery(self, messages: list[dict[str, Any]]) -> None:
-        if self.redelivery_seconds is None:
-            return
-        for message in messages:
-            self.sqs.change_message_visibility(
-                QueueUrl=self.mapping.queue_url,
-                ReceiptHandle=message["ReceiptHandle"],
-                VisibilityTimeout=self.redelivery_seconds,
-            )
-
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch and invoke the handler with it; returns how many records were handled."""
         received = self.sqs.receive_message(
@@ -137,12 +124,10 @@ class SqsPoller:
             response = self.handler(sqs_event(received, self.mapping.queue_arn, self.region), context)
         except Exception:
             logger.exception("handler raised: the whole batch will be redelivered", extra={"function": self.mapping.function_name})
-            self._schedule_redelivery(received)
             return len(received)
         failed = set()
         if self.mapping.report_batch_item_failures and isinstance(response, dict):
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        self._schedule_redelivery([m for m in received if m["MessageId"] in failed])
         done = [m for m in received if m["MessageId"] not in failed]
         if done:
             self.sqs.delete_message_batch(

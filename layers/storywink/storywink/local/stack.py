@@ -52,8 +52,6 @@ class StackOptions:
     moto_endpoint: str | None = None  # None: start a moto server in this process
     parameters: dict[str, str] = field(default_factory=dict)
     max_workers_per_queue: int = 4
-    # Seconds before a failed SQS record is delivered again; None keeps the queue's visibility timeout.
-    redelivery_seconds: int | None = None
     extra_environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -157,9 +155,7 @@ class LocalStack:
         return boto3.client(service, endpoint_url=self.moto_endpoint, region_name=REGION)
 
     def _provision(self) -> None:
-        from storywink.aws import reset_clients
-        from storywink.config import get_settings
-        from storywink.db.engine import reset_engine
+        from storywink.wiring import use_container
 
         provisioner = TemplateProvisioner(
             repo_root() / "template.yaml",
@@ -174,7 +170,6 @@ class LocalStack:
         self.issuer = load_or_create_issuer(self.options.state_dir / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
         self._websocket_port = self.options.websocket_port or free_port()
         self.websocket_url = f"ws://127.0.0.1:{self._websocket_port}"
-        os.environ.pop("DATABASE_SECRET_ARN", None)
         os.environ.update(self.resources.environment)
         os.environ.pop("DATABASE_SECRET_ARN", None)  # locally the URL is given directly
         # AppConfig has no local counterpart (moto lacks appconfigdata): the flags come from a file instead.
@@ -198,9 +193,8 @@ class LocalStack:
                 **self.options.extra_environment,
             }
         )
-        get_settings.cache_clear()
-        reset_engine()
-        reset_clients()
+        # Every function of this process builds its dependencies afresh from the environment just set.
+        use_container(None)
 
     def _start_pollers(self) -> None:
         assert self.resources is not None
@@ -208,7 +202,7 @@ class LocalStack:
         for mapping in self.resources.mappings:
             handler = load_handler(self._code_uri(mapping.function_name), mapping.handler)
             workers = max(1, min(mapping.maximum_concurrency, self.options.max_workers_per_queue))
-            poller = SqsPoller(mapping, handler, sqs, REGION, workers, self.options.redelivery_seconds)
+            poller = SqsPoller(mapping, handler, sqs, REGION, workers)
             poller.start()
             self.pollers.append(poller)
 
@@ -229,9 +223,10 @@ class LocalStack:
 
         from storywink.api.app import create_app
         from storywink.local.web_app import add_book_page
+        from storywink.wiring import container
 
         assert self.issuer is not None
-        app = create_app()
+        app = create_app(container())
         jwks_path = self.issuer.jwks_path
         app.add_api_route(
             "/.well-known/jwks.json",
@@ -243,6 +238,7 @@ class LocalStack:
         api_url = f"http://127.0.0.1:{port}"
         add_book_page(app, self.issuer, api_url=api_url, websocket_url=self.websocket_url)
         self._serve(app, port, "api")
+        self._app = app
         self.api_url = api_url
 
     def _serve(self, app: Any, port: int, name: str) -> None:
@@ -276,6 +272,19 @@ class LocalStack:
             "queues": self.resources.queue_urls,
         }
         (self.options.state_dir / STACK_FILE).write_text(json.dumps(info, indent=2))
+
+    def reconfigure(self, **variables: str | None) -> None:
+        """Change environment variables (None removes one) and give every function of the stack a container
+        built from them, as a redeploy with new settings would."""
+        from storywink.wiring import container, use_container
+
+        for name, value in variables.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        use_container(None)
+        self._app.state.container = container()
 
     def mint_token(self, user_id: str, **claims: Any) -> str:
         assert self.issuer is not None

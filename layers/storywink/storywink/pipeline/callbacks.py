@@ -7,33 +7,30 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from storywink.aws import client
 from storywink.observability import logger
 
 # The execution already moved on (timed out, was stopped, or this is a duplicate delivery).
 STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
-def _send(call: str, **kwargs: Any) -> bool:
-    try:
-        getattr(client("stepfunctions"), call)(**kwargs)
-        return True
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in STALE_TOKEN_ERRORS:
-            logger.info("task token no longer waiting", extra={"call": call, "awsError": code})
-            return False
-        raise
+class TaskCallbacks:
+    def __init__(self, stepfunctions: Any) -> None:
+        self._sfn = stepfunctions
 
+    def _send(self, call: str, **kwargs: Any) -> bool:
+        try:
+            getattr(self._sfn, call)(**kwargs)
+            return True
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in STALE_TOKEN_ERRORS:
+                logger.info("task token no longer waiting", extra={"call": call, "awsError": code})
+                return False
+            raise
 
-def report_success(task_token: str, output: dict[str, Any]) -> bool:
-    return _send("send_task_success", taskToken=task_token, output=json.dumps(output))
+    def success(self, task_token: str, output: dict[str, Any]) -> bool:
+        return self._send("send_task_success", taskToken=task_token, output=json.dumps(output))
 
-
-def report_failure(task_token: str, error: str, cause: str) -> bool:
-    # Causes end up in the execution's state (the Map collects one per page): keep them short.
-    return _send("send_task_failure", taskToken=task_token, error=error[:256], cause=cause[:1000])
-
-
-def report_heartbeat(task_token: str) -> bool:
-    return _send("send_task_heartbeat", taskToken=task_token)
+    def failure(self, task_token: str, error: str, cause: str) -> bool:
+        # Causes end up in the execution's state (the Map collects one per page): keep them short.
+        return self._send("send_task_failure", taskToken=task_token, error=error[:256], cause=cause[:1000])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from storywink.domain.enums import BookStatus, ModerationStatus
+from storywink.domain.enums import BookStatus, JobStep, ModerationStatus
 from storywink.domain.rules import FINAL_STATUSES
 from storywink.pipeline.book_loading import load_book, ordered_pages
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import FinalizeTask
+from storywink.providers.errors import ProviderError
 from storywink.services.status import BookStatusService, StatusUpdate
 
 
@@ -19,8 +20,26 @@ def outcome_of(statuses: list[ModerationStatus]) -> BookStatus:
     return BookStatus.PARTIAL if ok else BookStatus.FAILED
 
 
+class FinalizeBook:
+    """All database work, no waiting: the whole step runs in the claim's own short transaction."""
+
+    kind = JobStep.FINALIZE
+
+    def prepare(self, session: Session, task: FinalizeTask) -> StepOutcome:
+        return finalize_book(session, task)
+
+    def perform(self, plan: None) -> None:
+        raise AssertionError("finalize finishes in prepare")
+
+    def record(self, session: Session, task: FinalizeTask, plan: None, result: None) -> StepOutcome:
+        raise AssertionError("finalize finishes in prepare")
+
+    def record_error(self, session: Session, task: FinalizeTask, error: ProviderError) -> None:
+        """Finalizing calls no provider."""
+
+
 def finalize_book(session: Session, task: FinalizeTask) -> StepOutcome:
-    book = load_book(session, task.book_id)
+    book = load_book(session, task.book_id, for_update=True)
     status_service = BookStatusService(session)
     reasons = {str(r.get("pageId")): _reason(r) for r in task.results if r.get("status") != ModerationStatus.OK.value}
     if book.status in FINAL_STATUSES:

@@ -1,19 +1,21 @@
-"""Job history and worker idempotency: one JobRun per Step Functions task token.
+"""Job history and worker idempotency: one JobRun per Step Functions task token, held by a lease.
 
 A message delivered twice carries the same token: the second delivery finds the finished JobRun and
-reports its recorded outcome again instead of redoing the work. A copy that arrives while another is
-still working is refused (SQS delivers it again later); a worker that died mid-task loses its lease.
+reports its recorded outcome again instead of redoing the work. A copy that arrives while another holds
+a live lease is refused (SQS delivers it again later). The holder renews its lease while it works; a
+lease that runs out means the holder died, and the next delivery (or the sweeper) takes over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -36,12 +38,17 @@ class StepOutcome:
 @dataclass(frozen=True)
 class Claim:
     job_id: UUID
+    owner: UUID | None = None  # this delivery's lease; None when it holds none
     replay: JobRun | None = None  # set when the task already finished: report this again
     in_flight: bool = False  # another delivery holds the task right now
 
 
 def token_hash(task_token: str) -> str:
     return hashlib.sha256(task_token.encode()).hexdigest()
+
+
+def _lease_end(seconds: int) -> Any:
+    return func.now() + timedelta(seconds=seconds)
 
 
 def claim_job(
@@ -56,6 +63,7 @@ def claim_job(
     lease_seconds: int,
 ) -> Claim:
     digest = token_hash(task_token)
+    owner = uuid.uuid4()
     inserted = session.execute(
         insert(JobRun)
         .values(
@@ -65,45 +73,74 @@ def claim_job(
             attempt=attempt,
             status=JobStatus.RUNNING,
             task_token_hash=digest,
+            task_token=task_token,
             message_id=message_id,
             deliveries=1,
+            lease_owner=owner,
+            lease_expires_at=_lease_end(lease_seconds),
         )
         .on_conflict_do_nothing(index_elements=[JobRun.task_token_hash])
         .returning(JobRun.id)
     ).scalar_one_or_none()
     if inserted is not None:
-        return Claim(job_id=inserted)
+        return Claim(job_id=inserted, owner=owner)
 
-    job = session.execute(select(JobRun).where(JobRun.task_token_hash == digest).with_for_update()).scalar_one()
+    job = session.execute(
+        select(JobRun).where(JobRun.task_token_hash == digest).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     job.deliveries += 1
     if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         return Claim(job_id=job.id, replay=job)
-    lease_ends = job.started_at + timedelta(seconds=lease_seconds)
-    if job.status == JobStatus.RUNNING and lease_ends > datetime.now(UTC):
+    if job.status == JobStatus.RUNNING and job.lease_expires_at is not None and job.lease_expires_at > datetime.now(UTC):
         return Claim(job_id=job.id, in_flight=True)  # the delivery is still counted
-    # The previous holder died (or released the lease after a crash): take the task over.
+    # The previous holder died, released the lease after a crash, or the message was dead-lettered and
+    # redriven: take the task over.
     job.status = JobStatus.RUNNING
     job.started_at = func.now()
+    job.task_token = task_token
+    job.lease_owner = owner
+    job.lease_expires_at = _lease_end(lease_seconds)
     job.message_id = message_id
-    return Claim(job_id=job.id)
+    return Claim(job_id=job.id, owner=owner)
+
+
+def renew_lease(session: Session, job_id: UUID, owner: UUID, lease_seconds: int) -> bool:
+    """Extend this holder's lease; False when the task is no longer its own (taken over or swept)."""
+    renewed = session.execute(
+        update(JobRun)
+        .where(JobRun.id == job_id, JobRun.lease_owner == owner, JobRun.status == JobStatus.RUNNING)
+        .values(lease_expires_at=_lease_end(lease_seconds))
+    )
+    return bool(renewed.rowcount)
+
+
+def lock_held_job(session: Session, job_id: UUID, owner: UUID) -> JobRun | None:
+    """The job row, locked, if this holder still holds it: a result that arrives after a takeover or a
+    sweep is late, and changes nothing."""
+    job = session.execute(
+        select(JobRun).where(JobRun.id == job_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if job is None or job.status != JobStatus.RUNNING or job.lease_owner != owner:
+        return None
+    return job
 
 
 def finish_job(
-    session: Session,
-    job_id: UUID,
+    job: JobRun,
     status: JobStatus,
     *,
     outcome: StepOutcome | None = None,
     error_code: str | None = None,
     error_message: str | None = None,
 ) -> JobRun:
-    job = session.get(JobRun, job_id)
-    assert job is not None
     job.status = status
     job.finished_at = datetime.now(UTC)
     job.duration_ms = int((job.finished_at - job.started_at).total_seconds() * 1000)
     job.error_code = error_code
     job.error_message = error_message[:4000] if error_message else None
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.task_token = None  # the sweeper needs it only while the task runs
     if outcome is not None:
         job.output = outcome.output
         job.provider = outcome.provider
@@ -112,10 +149,10 @@ def finish_job(
     return job
 
 
-def release_job(session: Session, job_id: UUID, error_message: str) -> None:
+def release_job(session: Session, job_id: UUID, owner: UUID, error_message: str) -> None:
     """A crash: keep the row RUNNING but end its lease so the redelivered message may take over at once."""
-    job = session.get(JobRun, job_id)
-    if job is not None and job.status == JobStatus.RUNNING:
-        job.started_at = datetime(1970, 1, 1, tzinfo=UTC)
+    job = lock_held_job(session, job_id, owner)
+    if job is not None:
+        job.lease_expires_at = datetime(1970, 1, 1, tzinfo=UTC)
         job.error_code = "Worker.Crashed"
         job.error_message = error_message[:4000]

@@ -6,18 +6,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json
-from pydantic.alias_generators import to_camel
+from pydantic import Field, Json
 
-
-class TaskMessage(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    task_token: str = Field(min_length=1)
-    book_id: UUID
-    correlation_id: str = ""
-    attempt: int = 1
-    retry_count: int = 0
+from storywink.domain.execution import TaskMessage
 
 
 class StoryTask(TaskMessage):

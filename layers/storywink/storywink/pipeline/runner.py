@@ -1,109 +1,225 @@
-"""Run one step for one task message: claim it, do the work in one transaction, report to Step Functions.
+"""Run one step for one task message without holding a database connection while it waits.
+
+1. A short transaction claims the task (a lease on its JobRun) and reads what the step needs.
+2. The slow work — S3, the AI provider, rendering — runs with no connection checked out, while a
+   background thread renews the lease.
+3. A short transaction writes the result under `FOR UPDATE`, only if this delivery still holds the
+   task: a late or superseded result changes nothing.
+4. The outcome goes to Step Functions after that commit.
 
 Provider errors are classified and reported with SendTaskFailure (the state machine owns retries).
-Anything else is a crash: the message goes back to SQS, is redelivered, and ends in the DLQ if it keeps failing.
+Anything else is a crash: the lease is released and the message goes back to SQS, is redelivered, and
+ends in the DLQ if it keeps failing.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storywink.config import get_settings
-from storywink.db.engine import session_scope
+from storywink.db.engine import Database
 from storywink.db.tables import Book
 from storywink.domain.enums import JobStatus, JobStep
 from storywink.observability import logger, metrics
-from storywink.pipeline.callbacks import report_failure, report_heartbeat, report_success
-from storywink.pipeline.jobs import StepOutcome, TaskInFlight, claim_job, finish_job, release_job
+from storywink.pipeline.callbacks import TaskCallbacks
+from storywink.pipeline.jobs import (
+    Claim,
+    StepOutcome,
+    TaskInFlight,
+    claim_job,
+    finish_job,
+    lock_held_job,
+    release_job,
+    renew_lease,
+)
 from storywink.pipeline.messages import TaskMessage
 from storywink.providers.errors import ProviderError
 
 STALE_ATTEMPT = "Worker.StaleAttempt"
-Work = Callable[[Session], StepOutcome]
-OnProviderError = Callable[[Session, ProviderError], None]
+PlanT = TypeVar("PlanT")
+TaskT = TypeVar("TaskT", bound=TaskMessage, contravariant=True)
 
 
-def run_step(
-    step: JobStep,
-    task: TaskMessage,
-    *,
-    message_id: str | None,
-    work: Work,
-    page_id: UUID | None = None,
-    on_provider_error: OnProviderError | None = None,
-) -> None:
-    # Thread-local keys: the local stack runs several workers on threads of one process.
-    logger.thread_safe_clear_keys()
-    logger.thread_safe_append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.value)
-    if page_id:
-        logger.thread_safe_append_keys(pageId=str(page_id))
-    with session_scope() as session:
-        claim = claim_job(
-            session,
-            step=step,
-            book_id=task.book_id,
-            page_id=page_id,
-            task_token=task.task_token,
-            attempt=task.retry_count + 1,
-            message_id=message_id,
-            lease_seconds=get_settings().job_lease_seconds,
-        )
-    if claim.in_flight:
-        raise TaskInFlight(f"another delivery of this {step.value.lower()} task is being processed")
-    if claim.replay is None and _superseded(task):
-        # A message from an earlier generation of this book (a regenerate or retry came since): drop it.
-        with session_scope() as session:
-            finish_job(session, claim.job_id, JobStatus.FAILED, error_code=STALE_ATTEMPT, error_message="superseded")
-        report_failure(task.task_token, STALE_ATTEMPT, "A newer generation of this book has started.")
-        return
-    if claim.replay is not None:
-        _replay(task.task_token, claim.replay.status, claim.replay.output, claim.replay.error_code, claim.replay.error_message)
-        return
+class Step(Protocol[TaskT, PlanT]):
+    """What one pipeline step does, in the runner's three phases."""
 
-    started = time.perf_counter()
-    try:
-        report_heartbeat(task.task_token)
-        with session_scope() as session:
-            outcome = work(session)
-            finish_job(session, claim.job_id, JobStatus.SUCCEEDED, outcome=outcome)
-    except ProviderError as error:
+    kind: JobStep
+
+    def prepare(self, session: Session, task: TaskT) -> StepOutcome | PlanT:
+        """Read what the work needs (or finish at once, returning the outcome)."""
+
+    def perform(self, plan: PlanT) -> Any:
+        """The slow work, with no database connection."""
+
+    def record(self, session: Session, task: TaskT, plan: PlanT, result: Any) -> StepOutcome:
+        """Write the result; the caller holds the task's lock."""
+
+    def record_error(self, session: Session, task: TaskT, error: ProviderError) -> None:
+        """What a classified provider error changes (a flagged or failed page)."""
+
+
+@dataclass(frozen=True)
+class _Replay:
+    status: JobStatus
+    output: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+
+
+class StepRunner:
+    def __init__(
+        self, database: Database, callbacks: TaskCallbacks, *, lease_seconds: int, renew_seconds: float
+    ) -> None:
+        self.database = database
+        self.callbacks = callbacks
+        self.lease_seconds = lease_seconds
+        self.renew_seconds = renew_seconds
+
+    def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
+        # Thread-local keys: the local stack runs several workers on threads of one process.
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.kind.value)
+        if page_id:
+            logger.thread_safe_append_keys(pageId=str(page_id))
+        claim, replay, plan = self._claim_and_prepare(step, task, message_id, page_id)
+        if claim.in_flight:
+            raise TaskInFlight(f"another delivery of this {step.kind.value.lower()} task is being processed")
+        if replay is not None:
+            self._replay(task.task_token, replay)
+            return
+        if isinstance(plan, StepOutcome):
+            self._succeeded(step, task, plan, time.perf_counter())
+            return
+        assert claim.owner is not None
+        self._perform(step, task, claim.job_id, claim.owner, plan)
+
+    def _claim_and_prepare(
+        self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None
+    ) -> tuple[Claim, _Replay | None, Any]:
+        with self.database.unit_of_work() as session:
+            claim = claim_job(
+                session,
+                step=step.kind,
+                book_id=task.book_id,
+                page_id=page_id,
+                task_token=task.task_token,
+                attempt=task.retry_count + 1,
+                message_id=message_id,
+                lease_seconds=self.lease_seconds,
+            )
+            if claim.in_flight:
+                return claim, None, None
+            if claim.replay is not None:
+                job = claim.replay
+                return claim, _Replay(job.status, job.output, job.error_code, job.error_message), None
+            job = lock_held_job(session, claim.job_id, claim.owner)  # type: ignore[arg-type]
+            assert job is not None  # just claimed, in this transaction
+            if _superseded(session, task):
+                # A message from an earlier generation of this book (a regenerate or retry came since): drop it.
+                finish_job(job, JobStatus.FAILED, error_code=STALE_ATTEMPT, error_message="superseded")
+                return claim, _Replay(JobStatus.FAILED, None, STALE_ATTEMPT, "A newer generation of this book has started."), None
+            plan = step.prepare(session, task)
+            if isinstance(plan, StepOutcome):
+                finish_job(job, JobStatus.SUCCEEDED, outcome=plan)
+            return claim, None, plan
+
+    def _perform(self, step: Step[Any, Any], task: TaskMessage, job_id: UUID, owner: UUID, plan: Any) -> None:
+        started = time.perf_counter()
         try:
-            with session_scope() as session:
-                if on_provider_error is not None:
-                    on_provider_error(session, error)
-                finish_job(session, claim.job_id, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
+            with _LeaseKeeper(self, job_id, owner):
+                result = step.perform(plan)
+        except ProviderError as error:
+            self._provider_error(step, task, job_id, owner, error)
+            return
         except Exception as crash:
-            with session_scope() as session:
-                release_job(session, claim.job_id, f"{type(crash).__name__}: {crash}")
+            self._release(job_id, owner, crash)
             raise
-        metrics.add_metric(name=f"{step.value.title()}ProviderError", unit="Count", value=1)
-        logger.warning("step failed", extra={"action": step.value, "error": error.error_name, "cause": str(error)})
-        report_failure(task.task_token, error.error_name, str(error))
-        return
-    except Exception as crash:
-        with session_scope() as session:
-            release_job(session, claim.job_id, f"{type(crash).__name__}: {crash}")
-        raise
-    duration_ms = round((time.perf_counter() - started) * 1000)
-    metrics.add_metric(name=f"{step.value.title()}Succeeded", unit="Count", value=1)
-    logger.info("step succeeded", extra={"action": step.value, "duration": duration_ms})
-    report_success(task.task_token, outcome.output)
+        try:
+            with self.database.unit_of_work() as session:
+                job = lock_held_job(session, job_id, owner)
+                if job is None:
+                    logger.info("late result: the task was taken over meanwhile, nothing recorded")
+                    return
+                outcome = step.record(session, task, plan, result)
+                finish_job(job, JobStatus.SUCCEEDED, outcome=outcome)
+        except Exception as crash:
+            self._release(job_id, owner, crash)
+            raise
+        self._succeeded(step, task, outcome, started)
+
+    def _provider_error(
+        self, step: Step[Any, Any], task: TaskMessage, job_id: UUID, owner: UUID, error: ProviderError
+    ) -> None:
+        try:
+            with self.database.unit_of_work() as session:
+                job = lock_held_job(session, job_id, owner)
+                if job is None:
+                    return
+                step.record_error(session, task, error)
+                finish_job(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
+        except Exception as crash:
+            self._release(job_id, owner, crash)
+            raise
+        metrics.add_metric(name=f"{step.kind.value.title()}ProviderError", unit="Count", value=1)
+        logger.warning("step failed", extra={"action": step.kind.value, "error": error.error_name, "cause": str(error)})
+        self.callbacks.failure(task.task_token, error.error_name, str(error))
+
+    def _release(self, job_id: UUID, owner: UUID, crash: BaseException) -> None:
+        with self.database.unit_of_work() as session:
+            release_job(session, job_id, owner, f"{type(crash).__name__}: {crash}")
+
+    def _succeeded(self, step: Step[Any, Any], task: TaskMessage, outcome: StepOutcome, started: float) -> None:
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        metrics.add_metric(name=f"{step.kind.value.title()}Succeeded", unit="Count", value=1)
+        logger.info("step succeeded", extra={"action": step.kind.value, "duration": duration_ms})
+        self.callbacks.success(task.task_token, outcome.output)
+
+    def _replay(self, token: str, replay: _Replay) -> None:
+        logger.info("duplicate delivery: reporting the recorded outcome again", extra={"jobStatus": replay.status.value})
+        if replay.status == JobStatus.SUCCEEDED:
+            self.callbacks.success(token, replay.output or {})
+        else:
+            self.callbacks.failure(token, replay.error_code or "Worker.Failed", replay.error_message or "")
 
 
-def _superseded(task: TaskMessage) -> bool:
-    with session_scope() as session:
-        attempt = session.execute(select(Book.generation_attempt).where(Book.id == task.book_id)).scalar_one_or_none()
+class _LeaseKeeper(Generic[PlanT]):
+    """Renews a task's lease every renew_seconds while the work runs (one short transaction each)."""
+
+    def __init__(self, runner: StepRunner, job_id: UUID, owner: UUID) -> None:
+        self._runner = runner
+        self._job_id = job_id
+        self._owner = owner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper[PlanT]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        runner = self._runner
+        while not self._stop.wait(runner.renew_seconds):
+            try:
+                with runner.database.unit_of_work() as session:
+                    held = renew_lease(session, self._job_id, self._owner, runner.lease_seconds)
+            except Exception:
+                logger.exception("lease renewal failed: trying again")
+                continue
+            if not held:
+                logger.warning("lease lost: another delivery or the sweeper took the task over")
+                return
+
+
+def _superseded(session: Session, task: TaskMessage) -> bool:
+    attempt = session.execute(select(Book.generation_attempt).where(Book.id == task.book_id)).scalar_one_or_none()
     return attempt is not None and task.attempt < attempt
-
-
-def _replay(token: str, status: JobStatus, output: dict | None, error_code: str | None, message: str | None) -> None:
-    logger.info("duplicate delivery: reporting the recorded outcome again", extra={"jobStatus": status.value})
-    if status == JobStatus.SUCCEEDED:
-        report_success(token, output or {})
-    else:
-        report_failure(token, error_code or "Worker.Failed", message or "")

@@ -1,4 +1,5 @@
-"""AI providers behind small interfaces: the pipeline asks the registry, never a concrete adapter."""
+"""AI providers behind small interfaces: the wiring picks an adapter (storywink.providers.registry); the
+pipeline only sees the interfaces."""
 
 from storywink.providers.base import (
     IllustrationProvider,
@@ -17,7 +18,6 @@ from storywink.providers.errors import (
     TransientProviderError,
     classify_http_status,
 )
-from storywink.providers.registry import get_illustration_provider, get_story_provider
 
 __all__ = [
     "ContentPolicyError",
@@ -33,6 +33,4 @@ __all__ = [
     "StoryResult",
     "TransientProviderError",
     "classify_http_status",
-    "get_illustration_provider",
-    "get_story_provider",
 ]

@@ -1,47 +1,37 @@
-"""Chooses a provider by name. Adapters are imported lazily, so an unused SDK costs no cold start
-and a hosted adapter is added here without touching the pipeline. When ``CHAOS_*`` variables configure
-fault injection, the chosen provider comes wrapped by ``storywink.providers.chaos``."""
+"""Chooses a provider by its configured name. Adapters are imported lazily, so an unused SDK costs no
+cold start and a hosted adapter is added here without touching the pipeline."""
 
 from __future__ import annotations
 
 import importlib
-import os
+from typing import Any
 
+from storywink.config import Settings
 from storywink.providers.base import IllustrationProvider, StoryProvider
 
-DEFAULT_PROVIDER = "offline"
-
-# name -> "module:Class"
+# name -> ("module:Class", whether the adapter takes the settings)
 _STORY_PROVIDERS = {
-    "offline": "storywink.providers.offline.story:OfflineStoryProvider",
-    "openai": "storywink.providers.openai.story:OpenAIStoryProvider",
+    "offline": ("storywink.providers.offline.story:OfflineStoryProvider", False),
+    "openai": ("storywink.providers.openai.story:OpenAIStoryProvider", True),
 }
 _ILLUSTRATION_PROVIDERS = {
-    "offline": "storywink.providers.offline.illustration:OfflineIllustrationProvider",
-    "openai": "storywink.providers.openai.illustration:OpenAIIllustrationProvider",
+    "offline": ("storywink.providers.offline.illustration:OfflineIllustrationProvider", False),
+    "openai": ("storywink.providers.openai.illustration:OpenAIIllustrationProvider", True),
 }
 
 
-def get_story_provider(name: str | None = None) -> StoryProvider:
-    return _build(_STORY_PROVIDERS, name or os.environ.get("STORY_PROVIDER"), "story")
+def build_story_provider(settings: Settings) -> StoryProvider:
+    return _build(_STORY_PROVIDERS, settings.story_provider, "story", settings)
 
 
-def get_illustration_provider(name: str | None = None) -> IllustrationProvider:
-    return _build(_ILLUSTRATION_PROVIDERS, name or os.environ.get("ILLUSTRATION_PROVIDER"), "illustration")
+def build_illustration_provider(settings: Settings) -> IllustrationProvider:
+    return _build(_ILLUSTRATION_PROVIDERS, settings.illustration_provider, "illustration", settings)
 
 
-def _build(known: dict[str, str], name: str | None, kind: str):
-    key = (name or DEFAULT_PROVIDER).strip().lower()
-    target = known.get(key)
-    if target is None:
+def _build(known: dict[str, tuple[str, bool]], name: str, kind: str, settings: Settings) -> Any:
+    if name not in known:
         raise ValueError(f"Unknown {kind} provider {name!r}; known: {', '.join(sorted(known))}")
+    target, takes_settings = known[name]
     module_name, class_name = target.split(":")
-
-    def build():
-        return getattr(importlib.import_module(module_name), class_name)()
-
-    if any(variable.startswith("CHAOS_") for variable in os.environ):
-        from storywink.providers.chaos import with_chaos
-
-        return with_chaos(kind, key, build)
-    return build()
+    adapter = getattr(importlib.import_module(module_name), class_name)
+    return adapter(settings) if takes_settings else adapter()

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
@@ -31,16 +30,9 @@ class Subscription:
 
 
 class ConnectionStore:
-    def __init__(self, table_name: str, ttl_seconds: int = 7200) -> None:
-        self.table_name = table_name
+    def __init__(self, table: Any, ttl_seconds: int = 7200) -> None:
+        self.table = table  # a boto3 DynamoDB Table resource
         self.ttl_seconds = ttl_seconds
-        self._table: Any = None
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            self._table = boto3.resource("dynamodb").Table(self.table_name)
-        return self._table
 
     def _expires_at(self) -> int:
         return int(time.time()) + self.ttl_seconds

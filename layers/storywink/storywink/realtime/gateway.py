@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -11,10 +10,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
-@lru_cache(maxsize=4)
-def _management_client(endpoint: str) -> Any:
+def management_client(endpoint: str) -> Any:
     return boto3.client(
-        "apigatewaymanagementapi", endpoint_url=endpoint, config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50)
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50),
     )
 
 
@@ -23,12 +23,12 @@ class ConnectionGone(Exception):
 
 
 class ConnectionGateway:
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
+    def __init__(self, client: Any) -> None:
+        self.client = client
 
     def post(self, connection_id: str, frame: dict[str, Any]) -> None:
         try:
-            _management_client(self.endpoint).post_to_connection(
+            self.client.post_to_connection(
                 ConnectionId=connection_id, Data=json.dumps(frame, separators=(",", ":")).encode()
             )
         except ClientError as exc:

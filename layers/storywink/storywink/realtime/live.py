@@ -7,17 +7,15 @@ once; its subscription records how far it got. A vanished connection (410 Gone) 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storywink.config import get_settings
-from storywink.db.engine import get_sessionmaker
+from storywink.db.engine import Database
 from storywink.db.tables import Book, BookEvent
 from storywink.domain.progress import BookProgress
-from storywink.flags import feature_enabled
+from storywink.flags import FlagStore
 from storywink.observability import logger, metrics
 from storywink.realtime.book_lock import lock_book_stream
 from storywink.realtime.connections import ConnectionStore
@@ -27,12 +25,19 @@ from storywink.services.progress import compute_progress
 
 
 class LivePublisher:
-    def __init__(self, store: ConnectionStore, gateway: ConnectionGateway) -> None:
+    def __init__(self, store: ConnectionStore, gateway: ConnectionGateway, database: Database, flags: FlagStore) -> None:
         self.store = store
         self.gateway = gateway
+        self.database = database
+        self.flags = flags
+
+    def pushes_enabled(self) -> bool:
+        """The live_pushes flag: a kill switch for pushing status events (subscribing and snapshots still work)."""
+        return self.flags.enabled("live_pushes", default=True)
 
     def __call__(self, book_event: BookEvent, progress: BookProgress) -> None:
-        self.sync(book_event.book_id)
+        if self.pushes_enabled():
+            self.sync(book_event.book_id)
 
     def sync(self, book_id: UUID, also: str | None = None) -> int:
         """Deliver every event a subscriber of this book has not had yet; returns frames sent.
@@ -44,7 +49,7 @@ class LivePublisher:
         if not found:
             return 0
         sent = 0
-        with get_sessionmaker()() as session, session.begin():
+        with self.database.sessions() as session, session.begin():
             lock_book_stream(session, book_id)
             # Under the lock, read each subscription consistently: another publisher may have moved it on.
             subscriptions = [s for s in (self.store.subscription(c, str(book_id)) for c in sorted(found)) if s]
@@ -95,29 +100,3 @@ class LivePublisher:
 
     def unsubscribe(self, connection_id: str, book_id: UUID) -> None:
         self.store.unsubscribe(connection_id, str(book_id))
-
-
-@lru_cache(maxsize=4)
-def _publisher(table: str, endpoint: str, ttl: int) -> LivePublisher:
-    return LivePublisher(ConnectionStore(table, ttl), ConnectionGateway(endpoint))
-
-
-def websocket_publisher() -> LivePublisher | None:
-    """The publisher of this process's WebSocket API (connections, subscriptions, snapshots), when configured."""
-    settings = get_settings()
-    if not (settings.connections_table and settings.websocket_endpoint):
-        return None
-    return _publisher(settings.connections_table, settings.websocket_endpoint, settings.connection_ttl_seconds)
-
-
-def pushes_enabled() -> bool:
-    """The live_pushes flag: a kill switch for pushing status events (subscribing and snapshots still work)."""
-    return feature_enabled("live_pushes", default=True)
-
-
-def configured_publisher() -> LivePublisher | None:
-    """The live publisher when this process pushes status events over WebSocket (cloud or local stack)."""
-    publisher = websocket_publisher()
-    if publisher is None or not pushes_enabled():
-        return None
-    return publisher

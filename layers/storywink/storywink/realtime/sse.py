@@ -10,24 +10,21 @@ reconnects and resumes; the WebSocket API is the push channel there.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 
 from storywink.config import Settings
-from storywink.db.engine import get_sessionmaker
+from storywink.db.engine import Database
 from storywink.db.tables import Book, BookEvent
 from storywink.domain.progress import BookProgress
 from storywink.domain.rules import FINAL_STATUSES
 from storywink.realtime.frames import event_frame, snapshot_frame
 from storywink.services.progress import compute_progress
-from storywink.services.status import register_publisher
 
 RETRY_MILLISECONDS = 2000
 RECHECK_SECONDS = 1.0
@@ -55,37 +52,34 @@ class BookEventWaiter:
             return self._versions.get(book_id, 0)
 
 
-@lru_cache(maxsize=1)
-def book_event_waiter() -> BookEventWaiter:
-    waiter = BookEventWaiter()
-    register_publisher(waiter)
-    return waiter
-
-
 def sse_message(seq: int, event: str, data: dict[str, Any]) -> str:
     return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 def stream_window(settings: Settings) -> float | None:
     """How long one response may stay open: bounded under Lambda, open-ended elsewhere."""
-    return settings.sse_window_seconds if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else None
+    return settings.sse_window_seconds if settings.runs_in_lambda else None
 
 
-def book_event_stream(book_id: UUID, last_event_id: int | None, settings: Settings) -> Iterator[str]:
-    waiter = book_event_waiter()
+def book_event_stream(
+    book_id: UUID, last_event_id: int | None, settings: Settings, database: Database, waiter: BookEventWaiter
+) -> Iterator[str]:
     seen_version = waiter.version(book_id)
     window = stream_window(settings)
     started = last_write = time.monotonic()
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
     after = last_event_id
     if after is None:
-        seq, status, progress = _snapshot(book_id)
+        snapshot = _snapshot(database, book_id)
+        if snapshot is None:
+            return  # deleted between the owner check and now
+        seq, status, progress = snapshot
         yield sse_message(seq, "snapshot", snapshot_frame(str(book_id), seq, progress))
         if status in FINAL_STATUSES:
             return
         after = seq
     while True:
-        events, final_seq = _events_after(book_id, after)
+        events, final_seq = _events_after(database, book_id, after)
         for event in events:
             yield sse_message(event.seq, event.type, event_frame(event))
             after = event.seq
@@ -100,16 +94,17 @@ def book_event_stream(book_id: UUID, last_event_id: int | None, settings: Settin
             last_write = time.monotonic()
 
 
-def _snapshot(book_id: UUID) -> tuple[int, Any, BookProgress]:
-    with get_sessionmaker()() as session:
+def _snapshot(database: Database, book_id: UUID) -> tuple[int, Any, BookProgress] | None:
+    with database.sessions() as session:
         book = session.get(Book, book_id)
-        assert book is not None
+        if book is None:
+            return None
         return book.last_event_seq, book.status, compute_progress(session, book)
 
 
-def _events_after(book_id: UUID, after: int) -> tuple[list[BookEvent], int | None]:
+def _events_after(database: Database, book_id: UUID, after: int) -> tuple[list[BookEvent], int | None]:
     """Events after ``after``, and the last sequence number if the book is in a final status."""
-    with get_sessionmaker()() as session:
+    with database.sessions() as session:
         book = session.get(Book, book_id)
         if book is None:
             return [], after

@@ -7,22 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from storywink.auth.verifier import TokenVerifier
-from storywink.config import get_settings
-from storywink.db.engine import get_sessionmaker
 from storywink.domain.errors import AppError
 from storywink.observability import logger
 from storywink.realtime.frames import error_frame
 from storywink.realtime.gateway import ConnectionGone
-from storywink.realtime.live import LivePublisher, pushes_enabled, websocket_publisher
+from storywink.realtime.live import LivePublisher
 
 OK = {"statusCode": 200}
-
-
-def _publisher() -> LivePublisher:
-    publisher = websocket_publisher()
-    if publisher is None:
-        raise RuntimeError("CONNECTIONS_TABLE and WEBSOCKET_ENDPOINT must be set for the WebSocket API")
-    return publisher
 
 
 def _token(event: dict[str, Any]) -> str | None:
@@ -34,31 +25,29 @@ def _token(event: dict[str, Any]) -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
-def handle_connect(event: dict[str, Any]) -> dict[str, Any]:
+def handle_connect(event: dict[str, Any], verifier: TokenVerifier, publisher: LivePublisher) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     token = _token(event)
     if not token:
         return {"statusCode": 401, "body": "A token is required (?token=...)."}
-    settings = get_settings()
     try:
-        caller = TokenVerifier.from_settings(settings).verify(token, admin_group=settings.admin_group)
+        caller = verifier.verify(token)
     except AppError as error:
         logger.info("websocket connect refused", extra={"code": error.code})
         return {"statusCode": error.status_code, "body": error.message}
-    _publisher().store.add_connection(connection_id, caller.user_id)
+    publisher.store.add_connection(connection_id, caller.user_id)
     logger.info("websocket connected", extra={"connectionId": connection_id, "userId": caller.user_id})
     return OK
 
 
-def handle_disconnect(event: dict[str, Any]) -> dict[str, Any]:
-    _publisher().store.remove_connection(event["requestContext"]["connectionId"])
+def handle_disconnect(event: dict[str, Any], publisher: LivePublisher) -> dict[str, Any]:
+    publisher.store.remove_connection(event["requestContext"]["connectionId"])
     return OK
 
 
-def handle_message(event: dict[str, Any]) -> dict[str, Any]:
+def handle_message(event: dict[str, Any], publisher: LivePublisher) -> dict[str, Any]:
     """subscribe / unsubscribe {"action": ..., "bookId": ...}; mistakes come back as error frames."""
     connection_id = event["requestContext"]["connectionId"]
-    publisher = _publisher()
     try:
         message = json.loads(event.get("body") or "{}")
         action = message.get("action")
@@ -73,12 +62,12 @@ def handle_message(event: dict[str, Any]) -> dict[str, Any]:
         publisher.gateway.post(connection_id, error_frame("UNKNOWN_ACTION", f"Unknown action {action!r}."))
         return OK
     try:
-        with get_sessionmaker()() as session:
+        with publisher.database.sessions() as session:
             publisher.subscribe(session, connection_id, book_id)
     except ConnectionGone:
         publisher.store.remove_connection(connection_id)  # the client left before its snapshot
         return OK
     # Anything committed between the snapshot and now reaches the new subscriber too (unless pushes are off).
-    if pushes_enabled():
+    if publisher.pushes_enabled():
         publisher.sync(book_id, also=connection_id)
     return OK

@@ -8,7 +8,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from storywink.aws import client
 from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.observability import logger
 
@@ -34,9 +33,8 @@ def find_queue(queues: dict[str, DeadLetterQueue], name: str) -> DeadLetterQueue
     return queues[name]
 
 
-def describe(queue: DeadLetterQueue) -> dict[str, Any]:
+def describe(sqs: Any, queue: DeadLetterQueue) -> dict[str, Any]:
     """Depth, in-flight count and a peek at up to ten messages (they become visible again at once)."""
-    sqs = client("sqs")
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
@@ -67,11 +65,10 @@ def _summary(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def redrive(queue: DeadLetterQueue) -> dict[str, Any]:
+def redrive(sqs: Any, queue: DeadLetterQueue) -> dict[str, Any]:
     """Move every message back to its source queue. SQS's own move task where the service offers it;
     otherwise receive, send, then delete — a message is only deleted once its copy is sent, so none
     is ever dropped (a crash in between can duplicate one, which the idempotent workers absorb)."""
-    sqs = client("sqs")
     arns = {
         url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for url in (queue.url, queue.source_url)

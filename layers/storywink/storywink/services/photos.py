@@ -80,10 +80,20 @@ def _load_upload(media: MediaStore, book: Book, upload_id: str, settings: Settin
     return process_photo(media.read(key), max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels)
 
 
+@dataclass(frozen=True)
+class ConfirmedUploads:
+    """Rows staged in the caller's transaction, and the objects that depend on its outcome."""
+
+    pages: list[Page]
+    written: list[str]  # delete these if the transaction does not commit
+    consumed: list[str]  # delete these once it has
+
+
 def confirm_uploads(
     session: Session, book: Book, upload_ids: list[str], settings: Settings, media: MediaStore
-) -> list[Page]:
-    """Turn uploaded photos into Asset + Page rows. Any bad photo fails the whole confirm: no rows, no objects."""
+) -> ConfirmedUploads:
+    """Stage uploaded photos as Asset + Page rows. Any bad photo fails the whole confirm: no rows, no
+    objects. The caller commits, then calls `settle`, or `abandon` if the commit fails."""
     require_status(book, rules.PHOTOS_EDITABLE, "take new photos")
     # The asset id is the upload id, so confirming the same upload twice cannot make two pages.
     known = {page.asset_id for page in book.pages}
@@ -141,11 +151,18 @@ def confirm_uploads(
             book.cover_asset_id = pages[0].asset_id
             pages[0].is_title_page = True
         book.updated_at = func.now()
-        session.commit()
+        session.flush()
     except BaseException:
-        session.rollback()
         media.delete(written)
         raise
-    media.delete([keys.upload_key(book.id, upload_id) for upload_id in fresh])
-    session.refresh(book)
-    return pages
+    return ConfirmedUploads(pages, written, [keys.upload_key(book.id, upload_id) for upload_id in fresh])
+
+
+def settle(media: MediaStore, confirmed: ConfirmedUploads) -> None:
+    """After the commit: the uploads have become pages and are no longer needed."""
+    media.delete(confirmed.consumed)
+
+
+def abandon(media: MediaStore, confirmed: ConfirmedUploads) -> None:
+    """The commit failed: nothing may be left behind."""
+    media.delete(confirmed.written)

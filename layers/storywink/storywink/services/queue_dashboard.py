@@ -7,16 +7,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from storywink.aws import client
+from storywink.aws import AwsClients
 from storywink.services.dead_letter_queues import DeadLetterQueue, describe
 
 RECENT_EXECUTIONS = 20
 
 
-def queue_stats(name: str, kind: str, url: str) -> dict[str, Any]:
+def queue_stats(aws: AwsClients, name: str, kind: str, url: str) -> dict[str, Any]:
     """Counts from SQS, and the oldest message's age from CloudWatch (step queues are never peeked:
     a receive would count against their maxReceiveCount)."""
-    attributes = client("sqs").get_queue_attributes(
+    attributes = aws("sqs").get_queue_attributes(
         QueueUrl=url,
         AttributeNames=[
             "ApproximateNumberOfMessages",
@@ -30,14 +30,14 @@ def queue_stats(name: str, kind: str, url: str) -> dict[str, Any]:
         "depth": int(attributes["ApproximateNumberOfMessages"]),
         "inFlight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
         "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-        "oldestMessageAgeSeconds": _oldest_age(url),
+        "oldestMessageAgeSeconds": _oldest_age(aws, url),
     }
 
 
-def _oldest_age(url: str) -> int | None:
+def _oldest_age(aws: AwsClients, url: str) -> int | None:
     now = datetime.now(UTC)
     try:
-        points = client("cloudwatch").get_metric_statistics(
+        points = aws("cloudwatch").get_metric_statistics(
             Namespace="AWS/SQS",
             MetricName="ApproximateAgeOfOldestMessage",
             Dimensions=[{"Name": "QueueName", "Value": url.rstrip("/").rsplit("/", 1)[-1]}],
@@ -52,10 +52,11 @@ def _oldest_age(url: str) -> int | None:
     return int(latest["Maximum"]) if latest else None
 
 
-def recent_executions(state_machine_arn: str | None) -> list[dict[str, Any]]:
+def recent_executions(aws: AwsClients, state_machine_arn: str | None) -> list[dict[str, Any]]:
     if not state_machine_arn:
         return []
-    executions = client("stepfunctions").list_executions(
+    sfn = aws("stepfunctions")
+    executions = sfn.list_executions(
         stateMachineArn=state_machine_arn, maxResults=RECENT_EXECUTIONS
     )["executions"]
     return [
@@ -70,14 +71,14 @@ def recent_executions(state_machine_arn: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def dashboard(queues: dict[str, DeadLetterQueue], state_machine_arn: str | None) -> dict[str, Any]:
+def dashboard(aws: AwsClients, queues: dict[str, DeadLetterQueue], state_machine_arn: str | None) -> dict[str, Any]:
     rows = []
     for queue in queues.values():
-        rows.append(queue_stats(queue.name, "step", queue.source_url))
-        dead = describe(queue)  # dead letters may be peeked: nothing consumes them but the DLQ handler
-        rows.append({**queue_stats(queue.name, "dead-letter", queue.url), "messages": dead["messages"]})
+        rows.append(queue_stats(aws, queue.name, "step", queue.source_url))
+        dead = describe(aws("sqs"), queue)  # dead letters may be peeked: nothing consumes them but the DLQ handler
+        rows.append({**queue_stats(aws, queue.name, "dead-letter", queue.url), "messages": dead["messages"]})
     return {
         "generatedAt": datetime.now(UTC).isoformat(),
         "queues": rows,
-        "executions": recent_executions(state_machine_arn),
+        "executions": recent_executions(aws, state_machine_arn),
     }

@@ -1,12 +1,11 @@
 """BookStatusService: the only code that changes a book's or a page's generation status.
 
-Each change is checked against the transition table, written together with the next BookEvent
-(per-book sequence, no gaps) in the caller's transaction, and published to subscribers after commit.
+Each change is checked against the transition table and written together with the book's next event
+(storywink.services.events) in the caller's transaction; the caller's unit of work commits it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -17,14 +16,10 @@ from sqlalchemy.orm import Session
 from storywink.db.tables import Book, BookEvent, Page
 from storywink.domain.enums import BookStatus, ModerationStatus
 from storywink.domain.errors import Conflict
-from storywink.domain.progress import BookProgress
 from storywink.domain.transitions import book_transition_allowed, page_transition_allowed
 from storywink.observability import logger, metrics
-from storywink.services.progress import compute_progress
+from storywink.services.events import append_event
 
-Publisher = Callable[[BookEvent, BookProgress], None]
-_publishers: list[Publisher] = []
-_PENDING = "storywink.pending_events"
 _APPROVED = "storywink.approved_statuses"
 GUARDED = {Book: ("status",), Page: ("moderation_status",)}
 
@@ -66,45 +61,6 @@ class StatusUpdate:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def register_publisher(publisher: Publisher) -> None:
-    """Subscribers (WebSocket pushes, SSE wake-ups) receive each event after its transaction commits."""
-    if publisher not in _publishers:
-        _publishers.append(publisher)
-
-
-def unregister_publisher(publisher: Publisher) -> None:
-    if publisher in _publishers:
-        _publishers.remove(publisher)
-
-
-def _active_publishers() -> list[Publisher]:
-    from storywink.realtime.live import configured_publisher
-
-    live = configured_publisher()
-    return list(_publishers) + ([live] if live is not None else [])
-
-
-@event.listens_for(Session, "after_commit")
-def _publish_committed(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    publishers = _active_publishers()
-    # One notification per book: the newest event (publishers deliver everything up to it anyway).
-    latest = {book_event.book_id: (book_event, progress) for book_event, progress in pending}
-    for book_event, progress in latest.values():
-        for publisher in publishers:
-            try:
-                publisher(book_event, progress)
-            except Exception:  # a subscriber's failure never undoes a committed status
-                logger.exception("status publisher failed", extra={"bookId": str(book_event.book_id)})
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_uncommitted(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
 class BookStatusService:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -141,11 +97,6 @@ class BookStatusService:
             return None
         return self._append_event(book, update)
 
-    def record_event(self, book_id: UUID, event_type: str, data: dict[str, Any]) -> BookEvent:
-        """An event that changes no status (e.g. the PDF is ready)."""
-        book = self._lock_book(book_id)
-        return self._append_event(book, StatusUpdate(event_type=event_type, data=data))
-
     def _approve(self, obj: Any, column: str, value: Any) -> None:
         self.session.info.setdefault(_APPROVED, {})[(type(obj).__name__, obj.id, column)] = value
 
@@ -154,9 +105,6 @@ class BookStatusService:
         return self.session.execute(
             select(Book).where(Book.id == book_id).with_for_update().execution_options(populate_existing=True)
         ).scalar_one()
-
-    def get_detailed_status(self, book_id: UUID) -> BookProgress:
-        return compute_progress(self.session, self.session.get(Book, book_id))
 
     def _check(self, allowed: bool, book: Book, update: StatusUpdate, current: Any) -> None:
         if allowed:
@@ -173,24 +121,11 @@ class BookStatusService:
         )
 
     def _append_event(self, book: Book, update: StatusUpdate) -> BookEvent:
-        self.session.flush()
-        progress = compute_progress(self.session, book)
-        book.last_event_seq += 1
-        payload: dict[str, Any] = {
-            "type": update.event_type,
-            "bookId": str(book.id),
-            "status": book.status.value,
-            "progress": progress.model_dump(by_alias=True, mode="json"),
-            **update.data,
-        }
+        payload: dict[str, Any] = dict(update.data)
         if update.reason:
             payload["reason"] = update.reason
         if update.page_id is not None:
             payload["pageId"] = str(update.page_id)
             if update.page_status is not None:
                 payload["pageStatus"] = update.page_status.value
-        book_event = BookEvent(book_id=book.id, seq=book.last_event_seq, type=update.event_type, payload=payload)
-        self.session.add(book_event)
-        self.session.flush()
-        self.session.info.setdefault(_PENDING, []).append((book_event, progress))
-        return book_event
+        return append_event(self.session, book, update.event_type, payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 
@@ -27,3 +28,19 @@ def illustration_key(book_id: UUID | str, page_id: UUID | str) -> str:
 
 def pdf_key(book_id: UUID | str) -> str:
     return f"books/{book_id}/book.pdf"
+
+
+@dataclass(frozen=True)
+class GeneratedKey:
+    kind: str  # "illustration" or "pdf"
+    subject: str  # the page id of an illustration, the book id of a PDF
+
+
+def parse_generated_key(key: str) -> GeneratedKey | None:
+    """What the pipeline generated at ``key``, if it is an illustration or a book's PDF."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "books" and parts[2] == "illustrations":
+        return GeneratedKey("illustration", parts[3].removesuffix(".png"))
+    if len(parts) == 3 and parts[0] == "books" and parts[2] == "book.pdf":
+        return GeneratedKey("pdf", parts[1])
+    return None

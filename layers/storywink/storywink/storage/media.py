@@ -7,8 +7,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from storywink.aws import client
-
 
 UPLOAD_TAG = "stage=upload"
 
@@ -20,15 +18,9 @@ class PresignedUpload:
 
 
 class MediaStore:
-    def __init__(self, bucket: str, s3: Any = None) -> None:
+    def __init__(self, bucket: str, s3: Any) -> None:
         self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = client("s3")
-        return self._s3
+        self.s3 = s3
 
     def presign_upload(self, key: str, content_type: str, size: int, ttl: int) -> PresignedUpload:
         # Content-Type and Content-Length are signed: S3 refuses a PUT of another type or size.

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from storywink.api.deps import AdminCaller, SettingsDep
+from storywink.api.deps import AdminCaller, AwsDep, SettingsDep
 from storywink.services import dead_letter_queues as dlq
 from storywink.services.queue_dashboard import dashboard
 
@@ -25,16 +25,16 @@ def queue_dashboard_page() -> HTMLResponse:
 
 
 @router.get("/dead-letters", summary="Depth and a peek at every step dead-letter queue")
-def list_dead_letters(admin: AdminCaller, settings: SettingsDep) -> dict[str, Any]:
+def list_dead_letters(admin: AdminCaller, settings: SettingsDep, aws: AwsDep) -> dict[str, Any]:
     queues = dlq.queues_from_json(settings.dead_letter_queues)
-    return {"queues": [dlq.describe(queue) for queue in queues.values()]}
+    return {"queues": [dlq.describe(aws("sqs"), queue) for queue in queues.values()]}
 
 
 @router.post("/dead-letters/{queue}/redrive", summary="Move a dead-letter queue's messages back to its step queue")
-def redrive_dead_letters(queue: str, admin: AdminCaller, settings: SettingsDep) -> dict[str, Any]:
-    return dlq.redrive(dlq.find_queue(dlq.queues_from_json(settings.dead_letter_queues), queue))
+def redrive_dead_letters(queue: str, admin: AdminCaller, settings: SettingsDep, aws: AwsDep) -> dict[str, Any]:
+    return dlq.redrive(aws("sqs"), dlq.find_queue(dlq.queues_from_json(settings.dead_letter_queues), queue))
 
 
 @router.get("/queues", summary="Queue dashboard: depths, in-flight, oldest message age, dead letters, recent executions")
-def queue_dashboard(admin: AdminCaller, settings: SettingsDep) -> dict[str, Any]:
-    return dashboard(dlq.queues_from_json(settings.dead_letter_queues), settings.state_machine_arn)
+def queue_dashboard(admin: AdminCaller, settings: SettingsDep, aws: AwsDep) -> dict[str, Any]:
+    return dashboard(aws, dlq.queues_from_json(settings.dead_letter_queues), settings.state_machine_arn)

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
+from storywink.api.deps import CallerDep, ContainerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_generation
 from storywink.auth.claims import Caller
 from storywink.config import Settings
-from storywink.db.tables import User
-from storywink.domain.errors import NotFound
+from storywink.db.tables import Book, User
+from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.domain.progress import CamelModel
 from storywink.services import books, generation, idempotency
 
@@ -37,7 +37,7 @@ class PdfLink(CamelModel):
     expires_in: int
 
 
-def _started(book, started: generation.StartedExecution) -> GenerationStarted:  # type: ignore[no-untyped-def]
+def _started(book, started: generation.PlannedStart) -> GenerationStarted:  # type: ignore[no-untyped-def]
     return GenerationStarted(
         book_id=book.id,
         status=book.status.value,
@@ -61,8 +61,9 @@ def _start_once(
     user: User,
     settings: Settings,
     session: Session,
+    pipeline: generation.Generation,
     idempotency_key: str | None,
-    start: Callable[..., generation.StartedExecution],
+    plan: Callable[[Session, Book, str], generation.PlannedStart],
 ) -> JSONResponse:
     # The book row lock comes first: a concurrent repeat waits here, then finds the first one's record.
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
@@ -75,21 +76,24 @@ def _start_once(
     # Charged under the book lock and in the start's own transaction: a replay costs nothing (answered
     # above), and a start that is refused (409, 422) or fails rolls its charge back with it.
     charge_generation(caller, user, session, settings)
-    bodies: list[dict] = []
+    planned = plan(session, book, request.state.correlation_id)
+    body = _started(book, planned).model_dump(by_alias=True, mode="json")
+    if key is not None:
+        # In the same transaction as the start, so a concurrent repeat (waiting on the book lock) finds it.
+        idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, body)
+    # Named step: the start is durable before its execution exists.
+    session.commit()
+    try:
+        pipeline.launch(planned)
+    except ServiceUnavailable:
+        pipeline.record_launch_failure(session, book)
+        session.commit()
+        raise
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
 
-    def remember(started: generation.StartedExecution) -> None:
-        # Recorded in the same transaction as the start, so a concurrent repeat (waiting on the book
-        # lock) finds it.
-        bodies.append(_started(book, started).model_dump(by_alias=True, mode="json"))
-        if key is not None:
-            idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, bodies[0])
 
-    start(session, book, request.state.correlation_id, before_commit=remember)
-    return JSONResponse(bodies[0], status_code=status.HTTP_202_ACCEPTED)
-
-
-def _starting_route(service_function: str) -> Callable[..., JSONResponse]:
-    """A route that runs generation.<service_function> (looked up per call, so tests can stand in for it)."""
+def _starting_route(plan_name: str) -> Callable[..., JSONResponse]:
+    """A route that plans a start with Generation.<plan_name>, then launches it."""
 
     def endpoint(
         book_id: UUID,
@@ -98,23 +102,25 @@ def _starting_route(service_function: str) -> Callable[..., JSONResponse]:
         user: CurrentUser,
         settings: SettingsDep,
         session: SessionDep,
+        container: ContainerDep,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
-        start = getattr(generation, service_function)
-        return _start_once(request, book_id, caller, user, settings, session, idempotency_key, start)
+        pipeline = container.generation
+        plan = getattr(pipeline, plan_name)
+        return _start_once(request, book_id, caller, user, settings, session, pipeline, idempotency_key, plan)
 
     return endpoint
 
 
 # The three ways to start the pipeline share one route shape: owner check, quota, Idempotency-Key.
-for _name, _summary, _service_function in (
-    ("generate", "Generate the book", "start_generation"),
-    ("illustrate", "Illustrate a book whose story is ready", "start_illustration"),
-    ("retry", "Redo only the failed pages, then re-finalize and re-render the PDF", "start_retry"),
+for _name, _summary, _plan_name in (
+    ("generate", "Generate the book", "plan_generation"),
+    ("illustrate", "Illustrate a book whose story is ready", "plan_illustration"),
+    ("retry", "Redo only the failed pages, then re-finalize and re-render the PDF", "plan_retry"),
 ):
     router.add_api_route(
         f"/{_name}",
-        _starting_route(_service_function),
+        _starting_route(_plan_name),
         methods=["POST"],
         name=_name,
         status_code=status.HTTP_202_ACCEPTED,

@@ -6,16 +6,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from storywink.db.engine import get_engine
+from storywink.api.deps import DatabaseDep
 from storywink.observability import logger
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness and database check")
-def health() -> JSONResponse:
+def health(database: DatabaseDep) -> JSONResponse:
     try:
-        with get_engine().connect() as connection:
+        with database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
         logger.exception("health check: database unreachable")

@@ -52,5 +52,13 @@ def confirm_uploads(
     book_id: UUID, body: PhotoConfirmRequest, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
 ):
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
-    photos.confirm_uploads(session, book, body.upload_ids, settings, media)
+    confirmed = photos.confirm_uploads(session, book, body.upload_ids, settings, media)
+    # Named step: the pages are durable before the uploads they came from are removed.
+    try:
+        session.commit()
+    except BaseException:
+        photos.abandon(media, confirmed)
+        raise
+    photos.settle(media, confirmed)
+    session.refresh(book)
     return book_out(books.get_owned_book(session, user.id, book_id), media, settings)

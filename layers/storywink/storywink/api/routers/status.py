@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from storywink.api.deps import CurrentUser, SessionDep, SettingsDep
+from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
 from storywink.domain.errors import ValidationFailed
 from storywink.realtime.sse import book_event_stream
 from storywink.domain.progress import BookProgress
@@ -34,7 +34,7 @@ def stream_status(
     book_id: UUID,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
+    container: ContainerDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     resume_after: Annotated[int | None, Query(alias="lastEventId", ge=0)] = None,
 ) -> StreamingResponse:
@@ -44,9 +44,11 @@ def stream_status(
         if not last_event_id.isdigit():
             raise ValidationFailed("Last-Event-ID must be an event sequence number.", code="INVALID_LAST_EVENT_ID")
         after = int(last_event_id)
-    session.commit()  # the stream may run long: end the transaction and give the connection back now
+    # A named step of this route: the stream may run long, so the request's transaction ends here and its
+    # connection goes back before the first byte (the stream reads in short sessions of its own).
+    session.commit()
     return StreamingResponse(
-        book_event_stream(book_id, after, settings),
+        book_event_stream(book_id, after, container.settings, container.database, container.book_event_waiter),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

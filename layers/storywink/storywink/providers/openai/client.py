@@ -1,4 +1,4 @@
-"""The OpenAI client: built lazily, once per process (Lambda container).
+"""The OpenAI client, built from the settings (the adapters build it on first use, once per container).
 
 The API key comes from, in order: OPENAI_API_KEY; the Secrets Manager secret named by
 OPENAI_API_KEY_SECRET_ARN (the raw key or ``{"apiKey": "..."}``); the SSM SecureString parameter
@@ -9,28 +9,21 @@ caches it for five minutes, so a rotated key is picked up without a cold start.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import httpx2
 import openai
 
-from storywink.config import get_settings
+from storywink.config import Settings
 from storywink.providers.errors import PermanentProviderError
 
 NAME = "openai"
 _KEY_CACHE_SECONDS = 300
 
 
-@lru_cache(maxsize=1)
-def get_openai_client() -> openai.OpenAI:
-    return build_client()
-
-
-def build_client(http_client: httpx2.Client | None = None) -> openai.OpenAI:
-    resolve_api_key()  # a missing key fails here, with a clear message, before any request
-    settings = get_settings()
+def build_client(settings: Settings, http_client: httpx2.Client | None = None) -> openai.OpenAI:
+    resolve_api_key(settings)  # a missing key fails here, with a clear message, before any request
     return openai.OpenAI(
-        api_key=resolve_api_key,
+        api_key=lambda: resolve_api_key(settings),
         base_url=settings.openai_base_url,
         timeout=settings.openai_timeout_seconds,
         max_retries=0,  # the state machine owns retries (backoff with jitter, then failure routing)
@@ -38,8 +31,7 @@ def build_client(http_client: httpx2.Client | None = None) -> openai.OpenAI:
     )
 
 
-def resolve_api_key() -> str:
-    settings = get_settings()
+def resolve_api_key(settings: Settings) -> str:
     if settings.openai_api_key and settings.openai_api_key.get_secret_value().strip():
         return settings.openai_api_key.get_secret_value().strip()
     if settings.openai_api_key_secret_arn:

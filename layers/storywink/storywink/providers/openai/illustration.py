@@ -9,11 +9,11 @@ import binascii
 import openai
 from openai.types import ImagesResponse
 
-from storywink.config import get_settings
+from storywink.config import Settings
 from storywink.domain.enums import ArtStyle
 from storywink.providers.base import IllustrationRequest, IllustrationResult
 from storywink.providers.errors import PermanentProviderError
-from storywink.providers.openai.client import NAME, get_openai_client
+from storywink.providers.openai.client import NAME, build_client
 from storywink.providers.openai.errors import openai_errors
 from storywink.providers.openai.photos import edit_input, print_png
 
@@ -36,9 +36,16 @@ STYLE_PROMPTS = {
 class OpenAIIllustrationProvider:
     name = NAME
 
-    def __init__(self, client: openai.OpenAI | None = None, *, model: str | None = None) -> None:
+    def __init__(self, settings: Settings, client: openai.OpenAI | None = None) -> None:
+        self._settings = settings
         self._client = client
-        self._model = model
+        self._model = settings.openai_image_model
+
+    def _openai(self) -> openai.OpenAI:
+        # Built on the first call, so selecting this provider needs no key until it is used.
+        if self._client is None:
+            self._client = build_client(self._settings)
+        return self._client
 
     def illustrate(self, request: IllustrationRequest) -> IllustrationResult:
         style = STYLE_PROMPTS.get(request.art_style)
@@ -47,10 +54,10 @@ class OpenAIIllustrationProvider:
                 f"Unsupported art style {request.art_style!r}; supported: {', '.join(STYLE_PROMPTS)}", provider=NAME
             )
         image, size = edit_input(request.photo)
-        client = self._client or get_openai_client()
+        client = self._openai()
         with openai_errors():
             response = client.images.edit(
-                model=self._model or get_settings().openai_image_model,
+                model=self._model,
                 image=(f"{request.page_id}.png", image, "image/png"),
                 prompt=prompt(request, style),
                 size=size,

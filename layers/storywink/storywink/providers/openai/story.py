@@ -10,10 +10,10 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from storywink.config import get_settings
+from storywink.config import Settings
 from storywink.providers.base import PagePhoto, PageStory, StoryRequest, StoryResult
 from storywink.providers.errors import ContentPolicyError, PermanentProviderError
-from storywink.providers.openai.client import NAME, get_openai_client
+from storywink.providers.openai.client import NAME, build_client
 from storywink.providers.openai.errors import openai_errors
 from storywink.providers.openai.photos import story_photo_url
 
@@ -65,9 +65,16 @@ class _StoryJson(BaseModel):
 class OpenAIStoryProvider:
     name = NAME
 
-    def __init__(self, client: openai.OpenAI | None = None, *, model: str | None = None) -> None:
+    def __init__(self, settings: Settings, client: openai.OpenAI | None = None) -> None:
+        self._settings = settings
         self._client = client
-        self._model = model
+        self._model = settings.openai_story_model
+
+    def _openai(self) -> openai.OpenAI:
+        # Built on the first call, so selecting this provider needs no key until it is used.
+        if self._client is None:
+            self._client = build_client(self._settings)
+        return self._client
 
     def write_story(self, request: StoryRequest) -> StoryResult:
         pages = sorted(request.pages, key=lambda page: page.page_number)
@@ -76,10 +83,10 @@ class OpenAIStoryProvider:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": _user_content(request, pages)},
         ]
-        client = self._client or get_openai_client()
+        client = self._openai()
         with openai_errors():
             completion = client.chat.completions.create(
-                model=self._model or get_settings().openai_story_model,
+                model=self._model,
                 messages=messages,  # type: ignore[arg-type]
                 response_format=response_format(page_ids),  # type: ignore[arg-type]
             )

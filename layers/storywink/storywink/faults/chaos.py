@@ -6,7 +6,7 @@ call's number for that book/page) compared with the failure rate, never global r
 the same seed and the same call sequence give the same faults, and a retry (the next call
 number) gets a fresh draw, so retries can converge.
 
-Environment (read by ``ChaosSettings.from_env``):
+Settings (``CHAOS_*``, validated by storywink.config; the wiring wraps the providers when they are set):
 
 - ``CHAOS_FAILURE_RATE``: 0.0–1.0, default 0 (off)
 - ``CHAOS_ERROR_KIND``: ``transient`` | ``content-policy`` | ``permanent``, default transient
@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from storywink.config import Settings
 from storywink.providers.base import (
     IllustrationProvider,
     IllustrationRequest,
@@ -79,21 +79,15 @@ class ChaosSettings:
             raise ValueError(f"CHAOS_TRANSIENT_ATTEMPTS must be at least 1, got {self.transient_attempts}")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ChaosSettings:
-        def value(name: str) -> str | None:
-            return environ.get(name, "").strip() or None
-
-        rate, latency, seed = value("CHAOS_FAILURE_RATE"), value("CHAOS_LATENCY_MS"), value("CHAOS_SEED")
-        kind, steps, pages = value("CHAOS_ERROR_KIND"), value("CHAOS_STEPS"), value("CHAOS_PAGES")
-        attempts = value("CHAOS_TRANSIENT_ATTEMPTS")
+    def from_settings(cls, settings: Settings) -> ChaosSettings:
         return cls(
-            failure_rate=_number(float, "CHAOS_FAILURE_RATE", rate) if rate else 0.0,
-            error_kind=kind.lower() if kind else "transient",
-            latency_ms=_number(int, "CHAOS_LATENCY_MS", latency) if latency else 0,
-            seed=_number(int, "CHAOS_SEED", seed) if seed else 0,
-            steps=frozenset(step.lower() for step in _items(steps)) if steps else STEPS,
-            pages=frozenset(_items(pages)) if pages else frozenset(),
-            transient_attempts=_number(int, "CHAOS_TRANSIENT_ATTEMPTS", attempts) if attempts else None,
+            failure_rate=settings.chaos_failure_rate,
+            error_kind=settings.chaos_error_kind,
+            latency_ms=settings.chaos_latency_ms,
+            seed=settings.chaos_seed,
+            steps=settings.chaos_step_set,
+            pages=settings.chaos_page_set,
+            transient_attempts=settings.chaos_transient_attempts,
         )
 
     @property
@@ -102,17 +96,6 @@ class ChaosSettings:
 
     def applies_to(self, step: str) -> bool:
         return self.enabled and step in self.steps
-
-
-def _number(kind: type[int] | type[float], name: str, raw: str) -> int | float:
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from None
-
-
-def _items(raw: str) -> list[str]:
-    return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 class _FaultInjector:
@@ -179,24 +162,11 @@ class ChaosIllustrationProvider:
         return self.inner.illustrate(request)
 
 
-_WRAPPERS = {"story": ChaosStoryProvider, "illustration": ChaosIllustrationProvider}
-_wrapped: dict[tuple[str, str, ChaosSettings], Provider] = {}
-_wrapped_lock = threading.Lock()
-
-
-def with_chaos(step: str, provider_key: str, build: Callable[[], Provider]) -> Provider:
-    """The provider ``build`` makes, behind chaos when the environment configures it for ``step``.
-
-    Workers look their provider up for every message, so one wrapper per (step, provider,
-    settings) is kept for the process: its per-page call counts must outlive a single message,
-    or a retried page would be judged as a first call forever.
-    """
-    settings = ChaosSettings.from_env()
+def with_chaos(provider: Provider, step: str, settings: ChaosSettings) -> Provider:
+    """``provider`` behind chaos when the settings configure it for ``step``. The wiring wraps each
+    provider once per container, so per-page call counts outlive a single message (a retried page is
+    its next call, not a first call forever)."""
     if not settings.applies_to(step):
-        return build()
-    with _wrapped_lock:
-        wrapper = _wrapped.get((step, provider_key, settings))
-        if wrapper is None:
-            wrapper = _WRAPPERS[step](build(), settings)
-            _wrapped[(step, provider_key, settings)] = wrapper
-    return wrapper
+        return provider
+    wrapper = ChaosStoryProvider if step == "story" else ChaosIllustrationProvider
+    return wrapper(provider, settings)  # type: ignore[arg-type]

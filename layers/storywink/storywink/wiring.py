@@ -1,0 +1,154 @@
+"""Builds what the functions depend on, once per container (a Lambda execution environment).
+
+`container()` validates the settings on first use — a handler module calls it at import, so a bad
+value fails the cold start — and every dependency below is built on first use and kept for the
+container's life: the database (one small pool), the AWS clients, the media store, the AI providers
+(behind fault injection when the settings ask for it), the step runner, the feature flags, and the
+publishers that hear about committed status events. Handlers read what they need from here and pass
+it on; nothing below them looks anything up by itself.
+
+The local stack and the tests replace the container with `use_container(...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+from storywink.auth.verifier import TokenVerifier
+from storywink.aws import AwsClients
+from storywink.config import Settings, load_settings
+from storywink.db.engine import Database
+from storywink.faults import (
+    crash_injector,
+    illustration_provider_with_faults,
+    media_with_faults,
+    story_provider_with_faults,
+)
+from storywink.flags import FlagStore
+from storywink.pipeline.callbacks import TaskCallbacks
+from storywink.pipeline.runner import StepRunner
+from storywink.pipeline.sqs_batch import Redelivery
+from storywink.providers.base import IllustrationProvider, StoryProvider
+from storywink.providers.registry import build_illustration_provider, build_story_provider
+from storywink.realtime.connections import ConnectionStore
+from storywink.realtime.gateway import ConnectionGateway, management_client
+from storywink.realtime.live import LivePublisher
+from storywink.realtime.sse import BookEventWaiter
+from storywink.services.events import PUBLISHERS, Publisher
+from storywink.services.generation import Generation
+from storywink.storage.media import MediaStore
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.aws = AwsClients(settings)
+        # Shared with every session the database makes: committed status events go to these.
+        self.publishers: list[Publisher] = []
+        self.database = Database(settings, session_info={PUBLISHERS: self.publishers})
+        self.publishers.append(self.book_event_waiter)
+        if self.live is not None:
+            self.publishers.append(self.live)
+
+    # ---------------------------------------------------------------- storage and providers
+    @cached_property
+    def media(self) -> MediaStore:
+        return media_with_faults(MediaStore(self.settings.bucket_name, self.aws("s3")), self._crashes)
+
+    @cached_property
+    def story_provider(self) -> StoryProvider:
+        return story_provider_with_faults(build_story_provider(self.settings), self.settings, self._crashes)
+
+    @cached_property
+    def illustration_provider(self) -> IllustrationProvider:
+        return illustration_provider_with_faults(build_illustration_provider(self.settings), self.settings)
+
+    @cached_property
+    def _crashes(self) -> Any:
+        return crash_injector(self.settings)
+
+    # ---------------------------------------------------------------- pipeline
+    @cached_property
+    def callbacks(self) -> TaskCallbacks:
+        return TaskCallbacks(self.aws("stepfunctions"))
+
+    @cached_property
+    def step_runner(self) -> StepRunner:
+        return StepRunner(
+            self.database,
+            self.callbacks,
+            lease_seconds=self.settings.job_lease_seconds,
+            renew_seconds=self.settings.job_lease_renew_seconds,
+        )
+
+    @cached_property
+    def redelivery(self) -> Redelivery:
+        return Redelivery(
+            self.aws("sqs"),
+            crash_seconds=self.settings.crash_redelivery_seconds,
+            in_flight_seconds=self.settings.job_lease_seconds,
+        )
+
+    # ---------------------------------------------------------------- API and live progress
+    @cached_property
+    def generation(self) -> Generation:
+        return Generation(self.aws("stepfunctions"), self.settings.state_machine_arn, self.flags)
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier.from_settings(self.settings)
+
+    @cached_property
+    def flags(self) -> FlagStore:
+        return FlagStore.from_settings(self.settings)
+
+    @cached_property
+    def book_event_waiter(self) -> BookEventWaiter:
+        """Wakes this container's SSE streams when a status event commits here."""
+        return BookEventWaiter()
+
+    @cached_property
+    def live(self) -> LivePublisher | None:
+        """WebSocket connections, subscriptions and pushes, when this function is told where they live."""
+        settings = self.settings
+        if not (settings.connections_table and settings.websocket_endpoint):
+            return None
+        table = self.aws.resource("dynamodb").Table(settings.connections_table)
+        return LivePublisher(
+            ConnectionStore(table, settings.connection_ttl_seconds),
+            ConnectionGateway(management_client(settings.websocket_endpoint)),
+            self.database,
+            self.flags,
+        )
+
+    def require_live(self) -> LivePublisher:
+        if self.live is None:
+            raise RuntimeError("CONNECTIONS_TABLE and WEBSOCKET_ENDPOINT must be set for the WebSocket API")
+        return self.live
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+_container: Container | None = None
+_lock = threading.Lock()
+
+
+def container() -> Container:
+    """This container's dependencies, built on the first call."""
+    global _container
+    with _lock:
+        if _container is None:
+            _container = Container(load_settings())
+        return _container
+
+
+def use_container(replacement: Container | None) -> None:
+    """Put another container in place (the local stack at start, tests); None builds afresh on next use."""
+    global _container
+    with _lock:
+        previous, _container = _container, replacement
+    if previous is not None and previous is not replacement:
+        previous.close()
