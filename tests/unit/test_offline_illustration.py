@@ -9,9 +9,10 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from storywink.domain.enums import ArtStyle
+from storywink.imaging.sizing import PRINT_LONG_SIDE
 from storywink.providers.base import IllustrationRequest
 from storywink.providers.errors import PermanentProviderError
-from storywink.providers.offline.illustration import OUTPUT_LONG_SIDE, OfflineIllustrationProvider
+from storywink.providers.offline.illustration import OfflineIllustrationProvider
 
 PHOTO = Path(__file__).parents[2] / "samples" / "photos" / "03-cat.jpg"
 STYLES = [style.value for style in ArtStyle]
@@ -50,7 +51,7 @@ def _mean_difference(first: Image.Image, second: Image.Image) -> float:
 def test_output_is_a_png_with_a_2400_px_long_side(illustrations, style):
     picture = Image.open(io.BytesIO(illustrations[style]))
     assert picture.format == "PNG"
-    assert max(picture.size) == OUTPUT_LONG_SIDE
+    assert max(picture.size) == PRINT_LONG_SIDE
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -1,1 +1,2 @@
-"""Image handling: checking uploaded photos are real and safe, and re-encoding them clean."""
+"""Image handling shared by uploads, providers and printing: checking and cleaning uploaded
+photos, decoding pictures upright, sizing them, and encoding them as PNG."""

@@ -16,6 +16,7 @@ from PIL.PngImagePlugin import PngImageFile
 from PIL.WebPImagePlugin import WebPImageFile
 
 from storywink.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from storywink.imaging.sizing import fit_size
 
 SUPPORTED_UPLOAD_TYPES: frozenset[str] = frozenset(
     {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
@@ -166,8 +167,7 @@ def _to_output_mode(image: Image.Image) -> Image.Image:
 
 
 def _thumbnail(image: Image.Image) -> Image.Image:
-    scale = min(1.0, THUMBNAIL_SIDE / max(image.size))  # shrink to fit, never enlarge
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    size = fit_size(image.size, min(THUMBNAIL_SIDE, max(image.size)))  # shrink to fit, never enlarge
     thumbnail = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if thumbnail.mode == "RGBA":
         # JPEG has no alpha: show transparent areas as white paper rather than black.

@@ -17,7 +17,9 @@ from importlib.resources.abc import Traversable
 
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
-from PIL import Image, ImageOps
+from PIL import Image
+
+from storywink.imaging.decoding import open_upright_rgb
 
 PAGE_SIZE_IN = 8.5
 MARGIN_IN = 0.6
@@ -177,7 +179,7 @@ def _framed_image(pdf: FPDF, data: bytes, x: float, y: float, width: float, heig
     """Fits the picture inside the box, centred, with a thin frame; downscaled to IMAGE_DPI."""
     if width <= 0 or height <= 0:
         return
-    picture = _open(data)
+    picture = open_upright_rgb(data)
     scale = min(width / picture.width, height / picture.height)
     shown_w, shown_h = picture.width * scale, picture.height * scale
     left, top = x + (width - shown_w) / 2, y + (height - shown_h) / 2
@@ -185,14 +187,6 @@ def _framed_image(pdf: FPDF, data: bytes, x: float, y: float, width: float, heig
     pdf.set_draw_color(*_FRAME)
     pdf.set_line_width(0.015)
     pdf.rect(left, top, shown_w, shown_h)
-
-
-def _open(data: bytes) -> Image.Image:
-    picture = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-    if picture.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = picture.convert("RGBA")
-        picture = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    return picture.convert("RGB")
 
 
 def _print_jpeg(picture: Image.Image, width_in: float, height_in: float) -> io.BytesIO:

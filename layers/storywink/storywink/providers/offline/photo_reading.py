@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFilter, ImageStat
 
+from storywink.imaging.sizing import fit_size
 from storywink.providers.offline.decode import open_photo
 
 _SAMPLE_SIZE = 96  # statistics on a thumbnail: fast, and blind to JPEG noise
@@ -29,10 +30,6 @@ class PhotoTraits:
     edge_density: float  # 0 .. 1
     busy: bool
 
-    @property
-    def main_colour(self) -> str:
-        return self.colours[0]
-
 
 def read_photo(photo: bytes) -> PhotoTraits:
     # A reduced-scale decode keeps the aspect ratio, which is all the size information used.
@@ -41,7 +38,7 @@ def read_photo(photo: bytes) -> PhotoTraits:
 
 def read_image(image: Image.Image) -> PhotoTraits:
     width, height = image.size
-    thumb = image.resize(_thumb_size(width, height), Image.Resampling.BOX)
+    thumb = image.resize(fit_size(image.size, _SAMPLE_SIZE), Image.Resampling.BOX)
     grey = thumb.convert("L")
     hsv = thumb.convert("HSV")
 
@@ -63,11 +60,6 @@ def read_image(image: Image.Image) -> PhotoTraits:
         edge_density=round(edge_density, 3),
         busy=edge_density > 0.09,
     )
-
-
-def _thumb_size(width: int, height: int) -> tuple[int, int]:
-    scale = _SAMPLE_SIZE / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _orientation(width: int, height: int) -> str:

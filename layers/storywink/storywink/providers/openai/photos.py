@@ -2,8 +2,8 @@
 
 Story requests carry small JPEGs (long side 768 px): enough for the model to read a scene, and a
 20-page book stays a few megabytes. The Images API draws only a few sizes, so a page's photo is
-cropped to the closest one before the edit; the result is enlarged to the offline illustrator's
-print resolution, so the PDF treats both providers' pictures alike.
+cropped to the closest one before the edit; the result is enlarged to print resolution
+(storywink.imaging.sizing), so the PDF treats every provider's pictures alike.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import math
 
 from PIL import Image, ImageOps
 
+from storywink.imaging.decoding import DECODE_ERRORS, open_upright_rgb
+from storywink.imaging.encoding import png_bytes
+from storywink.imaging.sizing import PRINT_DPI, PRINT_LONG_SIDE, resized
 from storywink.providers.errors import PermanentProviderError
-from storywink.providers.offline.decode import open_photo
-from storywink.providers.offline.illustration import OUTPUT_LONG_SIDE, PRINT_DPI
-from storywink.providers.offline.styles.sizing import resized
 from storywink.providers.openai.client import NAME
 
 STORY_PHOTO_LONG_SIDE = 768
@@ -44,25 +44,17 @@ def edit_input(photo: bytes) -> tuple[bytes, str]:
     """The photo centre-cropped and scaled to the closest drawable size, as PNG, with that size ("1536x1024")."""
     image = _open(photo, "The photo", min_size=max(EDIT_SIZES[0]))
     size = edit_size(*image.size)
-    return _png(ImageOps.fit(image, size, Image.Resampling.LANCZOS)), f"{size[0]}x{size[1]}"
+    return png_bytes(ImageOps.fit(image, size, Image.Resampling.LANCZOS)), f"{size[0]}x{size[1]}"
 
 
 def print_png(picture: bytes) -> bytes:
     """The model's picture as a PNG with a 2400 px long side at 300 dpi."""
     image = _open(picture, "OpenAI's picture")
-    return _png(resized(image, OUTPUT_LONG_SIDE), dpi=PRINT_DPI)
+    return png_bytes(resized(image, PRINT_LONG_SIDE), dpi=PRINT_DPI)
 
 
 def _open(data: bytes, what: str, *, min_size: int | None = None) -> Image.Image:
     try:
-        return open_photo(data, min_size=min_size)
-    except PermanentProviderError as exc:
-        raise PermanentProviderError(f"{what} could not be read: {exc.__cause__ or exc}", provider=NAME) from exc
-
-
-def _png(image: Image.Image, *, dpi: int | None = None) -> bytes:
-    buffer = io.BytesIO()
-    # Fast compression, as the offline illustrator: level 6+ costs ~3x the time for ~15% smaller files.
-    options = {"dpi": (dpi, dpi)} if dpi else {}
-    image.save(buffer, "PNG", compress_level=2, **options)
-    return buffer.getvalue()
+        return open_upright_rgb(data, min_size=min_size)
+    except DECODE_ERRORS as exc:
+        raise PermanentProviderError(f"{what} could not be read: {exc}", provider=NAME) from exc

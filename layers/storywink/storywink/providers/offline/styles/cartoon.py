@@ -6,7 +6,7 @@ import random
 
 from PIL import Image, ImageChops, ImageEnhance, ImageFilter, ImageOps
 
-from storywink.providers.offline.styles.sizing import resized
+from storywink.imaging.sizing import resized
 
 # The look is worked out at this size and enlarged: flat fills and bold lines lose nothing by
 # it, and median filtering a 2400 px image would take seconds.

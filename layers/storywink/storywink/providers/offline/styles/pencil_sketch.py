@@ -7,7 +7,7 @@ import random
 
 from PIL import Image, ImageChops, ImageFilter, ImageMath, ImageOps
 
-from storywink.providers.offline.styles.sizing import resized
+from storywink.imaging.sizing import resized
 from storywink.providers.offline.styles.texture import noise, paper
 
 # Pencil lines are fine detail, so unlike the painted styles this one is drawn near full size.

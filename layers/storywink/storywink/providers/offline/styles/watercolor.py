@@ -7,7 +7,7 @@ import random
 
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from storywink.providers.offline.styles.sizing import resized
+from storywink.imaging.sizing import resized
 from storywink.providers.offline.styles.texture import levels, noise, paper
 
 # Washes have no fine detail, so they are painted at this size and enlarged; the paper grain
