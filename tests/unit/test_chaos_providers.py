@@ -8,6 +8,7 @@ import pytest
 
 from storywink.config import ConfigurationError, Settings, load_settings
 from storywink.faults.chaos import ChaosIllustrationProvider, ChaosSettings, ChaosStoryProvider
+from storywink.domain.book_details import BookDetails
 from storywink.providers import (
     ContentPolicyError,
     IllustrationProvider,
@@ -37,7 +38,8 @@ class FakeStoryProvider:
     def write_story(self, request: StoryRequest) -> StoryResult:
         self.calls += 1
         pages = [PageStory(page_id=p.page_id, text="Once.", illustration_notes="") for p in request.pages]
-        return StoryResult(pages=pages, title=request.title, prompt_tokens=1, completion_tokens=1, provider=self.name)
+        title = request.details.title
+        return StoryResult(pages=pages, title=title, prompt_tokens=1, completion_tokens=1, provider=self.name)
 
 
 class FakeIllustrationProvider:
@@ -61,18 +63,8 @@ class FakeSleep:
 
 def story_request(*page_ids: str) -> StoryRequest:
     pages = [PagePhoto(page_id=p, page_number=i, is_title_page=i == 0, photo=b"") for i, p in enumerate(page_ids)]
-    return StoryRequest(
-        book_id=BOOK,
-        title="Milo",
-        child_name="Milo",
-        art_style="cartoon",
-        tone=None,
-        theme=None,
-        key_characters=None,
-        special_objects=None,
-        excitement_element=None,
-        pages=pages,
-    )
+    details = BookDetails(title="Milo", child_name="Milo", art_style="cartoon")
+    return StoryRequest(book_id=BOOK, details=details, pages=pages)
 
 
 def page_request(page_id: str, book_id: str = BOOK) -> IllustrationRequest:

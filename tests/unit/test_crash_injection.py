@@ -7,6 +7,7 @@ import pytest
 from storywink.config import ConfigurationError, Settings, load_settings
 from storywink.faults import crash_injector, media_with_faults, story_provider_with_faults
 from storywink.faults.crash import CrashAfterStory, CrashAfterUpload, CrashInjector, InjectedCrash
+from storywink.domain.book_details import BookDetails
 from storywink.providers import PagePhoto, PageStory, StoryRequest, StoryResult
 from storywink.providers.errors import ProviderError
 from storywink.storage import keys
@@ -42,20 +43,13 @@ class FakeStoryProvider:
     def write_story(self, request: StoryRequest) -> StoryResult:
         self.calls += 1
         pages = [PageStory(page_id=p.page_id, text="Once.", illustration_notes="") for p in request.pages]
-        return StoryResult(pages=pages, title=request.title, prompt_tokens=1, completion_tokens=1, provider=self.name)
+        return StoryResult(pages=pages, title=request.details.title, prompt_tokens=1, completion_tokens=1, provider=self.name)
 
 
 def story_request(book_id: str = BOOK) -> StoryRequest:
     return StoryRequest(
         book_id=book_id,
-        title="Milo",
-        child_name="Milo",
-        art_style="cartoon",
-        tone=None,
-        theme=None,
-        key_characters=None,
-        special_objects=None,
-        excitement_element=None,
+        details=BookDetails(title="Milo", child_name="Milo", art_style="cartoon"),
         pages=[PagePhoto(page_id=PAGE, page_number=0, is_title_page=True, photo=b"")],
     )
 

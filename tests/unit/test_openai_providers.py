@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from storywink.config import Settings, load_settings
+from storywink.domain.book_details import BookDetails
 from storywink.providers import (
     ContentPolicyError,
     IllustrationRequest,
@@ -116,9 +117,8 @@ def _story_request(title: str = "Zoë's Space Day") -> StoryRequest:
         PagePhoto("page-title", 1, True, photos[0]),
         PagePhoto("page-park", 2, False, photos[1]),
     ]
-    return StoryRequest(
-        book_id="book-1",
-        title=title,
+    details = BookDetails(
+        title="Zoë's Space Day",
         child_name="Zoë",
         art_style="watercolor",
         tone="gentle bedtime",
@@ -126,8 +126,9 @@ def _story_request(title: str = "Zoë's Space Day") -> StoryRequest:
         key_characters="Grandpa Joe, our dog Biscuit",
         special_objects="a red rocket",
         excitement_element="a launch to the moon",
-        pages=pages,
     )
+    # model_copy skips validation, so a test can also send a blank title (which the API refuses).
+    return StoryRequest(book_id="book-1", details=details.model_copy(update={"title": title}), pages=pages)
 
 
 def _illustration_request(photo: bytes, style: str = "watercolor", **overrides) -> IllustrationRequest:

@@ -29,15 +29,8 @@ def page_out(page: Page, media: MediaStore, settings: Settings) -> PageOut:
 def book_out(book: Book, media: MediaStore, settings: Settings) -> BookOut:
     pages = sorted(book.pages, key=lambda p: p.page_number)
     return BookOut(
+        **book.details.model_dump(),
         id=book.id,
-        title=book.title,
-        child_name=book.child_name,
-        art_style=book.art_style,
-        tone=book.tone,
-        theme=book.theme,
-        key_characters=book.key_characters,
-        special_objects=book.special_objects,
-        excitement_element=book.excitement_element,
         auto_illustrate=book.auto_illustrate,
         status=book.status,
         status_reason=book.status_reason,

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 
 from storywink.domain import rules
-from storywink.domain.enums import ArtStyle, BookStatus, ModerationStatus
+from storywink.domain.book_details import BookDetails
+from storywink.domain.enums import BookStatus, ModerationStatus
 from storywink.domain.progress import CamelModel
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.NAME_MAX)]
-FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=rules.FREE_TEXT_MAX)]
 PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX)]
 
 
@@ -22,28 +20,22 @@ class StrictCamel(CamelModel):
     model_config = {**CamelModel.model_config, "extra": "forbid"}
 
 
-class BookCreate(StrictCamel):
-    title: Title
-    child_name: Name
-    art_style: ArtStyle = ArtStyle.WATERCOLOR
-    tone: FreeText | None = None
-    theme: FreeText | None = None
-    key_characters: FreeText | None = None
-    special_objects: FreeText | None = None
-    excitement_element: FreeText | None = None
+def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
+    """The fields of ``model`` for a PATCH body: each may be left out, each keeps its constraints."""
+    fields: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        fields[name] = (annotation | None, None)
+    return fields
+
+
+class BookCreate(BookDetails, StrictCamel):
     auto_illustrate: bool = True
 
 
-class BookUpdate(StrictCamel):
-    title: Title | None = None
-    child_name: Name | None = None
-    art_style: ArtStyle | None = None
-    tone: FreeText | None = None
-    theme: FreeText | None = None
-    key_characters: FreeText | None = None
-    special_objects: FreeText | None = None
-    excitement_element: FreeText | None = None
-    auto_illustrate: bool | None = None
+BookUpdate = create_model(
+    "BookUpdate", __base__=StrictCamel, **_all_optional(BookDetails), auto_illustrate=(bool | None, None)
+)
 
 
 class PageOut(CamelModel):
@@ -80,16 +72,11 @@ class BookSummary(CamelModel):
     updated_at: datetime
 
 
-class BookOut(CamelModel):
+class BookOut(BookDetails):
+    # A response has every field, defaults included: the schema says so, for generated clients.
+    model_config = {**BookDetails.model_config, "json_schema_serialization_defaults_required": True}
+
     id: UUID
-    title: str
-    child_name: str
-    art_style: ArtStyle
-    tone: str | None
-    theme: str | None
-    key_characters: str | None
-    special_objects: str | None
-    excitement_element: str | None
     auto_illustrate: bool
     status: BookStatus
     status_reason: str | None
@@ -154,11 +141,6 @@ class PageOrder(StrictCamel):
 
 class CoverChoice(StrictCamel):
     page_id: UUID
-
-
-class Health(CamelModel):
-    status: str
-    database: str
 
 
 PageOut.model_rebuild()

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storywink.domain.book_details import BookDetails
 from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus, Plan
 
 NAMING = {
@@ -108,6 +109,16 @@ class Book(Timestamps, Base):
         back_populates="book", order_by="Page.page_number", cascade="all, delete-orphan", passive_deletes=True
     )
     cover_asset: Mapped[Asset | None] = relationship(foreign_keys=[cover_asset_id])
+
+    # The details' columns are named after BookDetails' fields: this is their one mapping.
+    @property
+    def details(self) -> BookDetails:
+        return BookDetails.model_validate(self)
+
+    @details.setter
+    def details(self, details: BookDetails) -> None:
+        for name in BookDetails.model_fields:
+            setattr(self, name, getattr(details, name))
 
 
 class Page(Timestamps, Base):

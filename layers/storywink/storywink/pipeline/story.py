@@ -39,14 +39,7 @@ class WriteStory:
             return StepOutcome(output=output)
         request = StoryRequest(
             book_id=str(book.id),
-            title=book.title,
-            child_name=book.child_name,
-            art_style=book.art_style,
-            tone=book.tone,
-            theme=book.theme,
-            key_characters=book.key_characters,
-            special_objects=book.special_objects,
-            excitement_element=book.excitement_element,
+            details=book.details,
             pages=[PagePhoto(str(p.id), p.page_number, p.is_title_page, b"") for p in pages],
         )
         return StoryPlan(request, {str(p.id): p.asset.s3_key for p in pages}, output)

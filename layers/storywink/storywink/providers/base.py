@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from storywink.domain.book_details import BookDetails
+
 
 @dataclass(frozen=True)
 class PagePhoto:
@@ -17,14 +19,7 @@ class PagePhoto:
 @dataclass(frozen=True)
 class StoryRequest:
     book_id: str
-    title: str
-    child_name: str
-    art_style: str
-    tone: str | None
-    theme: str | None
-    key_characters: str | None
-    special_objects: str | None
-    excitement_element: str | None
+    details: BookDetails
     pages: list[PagePhoto]
 
 

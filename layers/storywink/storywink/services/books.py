@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storywink.db.tables import Book, Page
 from storywink.domain import rules
+from storywink.domain.book_details import BookDetails
 from storywink.domain.enums import BookStatus
 from storywink.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from storywink.storage import keys
@@ -41,8 +42,9 @@ def require_status(book: Book, allowed: frozenset[BookStatus], action: str) -> N
         )
 
 
-def create_book(session: Session, owner_id: str, fields: dict[str, object]) -> Book:
-    book = Book(owner_id=owner_id, status=BookStatus.DRAFT, **fields)
+def create_book(session: Session, owner_id: str, details: BookDetails, *, auto_illustrate: bool) -> Book:
+    book = Book(owner_id=owner_id, status=BookStatus.DRAFT, auto_illustrate=auto_illustrate)
+    book.details = details
     session.add(book)
     session.flush()
     session.refresh(book)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/books", tags=["books"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BookOut, summary="Create a book draft")
 def create_book(body: BookCreate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
-    book = books.create_book(session, user.id, body.model_dump())
+    book = books.create_book(session, user.id, body, auto_illustrate=body.auto_illustrate)
     return book_out(book, media, settings)
 
 

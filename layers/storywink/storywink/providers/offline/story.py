@@ -104,10 +104,10 @@ class OfflineStoryProvider:
             traits = read_photo(page.photo)
             role = "title" if page.is_title_page else roles[page.page_id]
             text, shown = _write_page(writer, book, role, traits, beat_by_page.get(page.page_id))
-            notes = _illustration_notes(book, role, traits, request.art_style, shown)
+            notes = _illustration_notes(book, role, traits, request.details.art_style, shown)
             written.append(PageStory(page_id=page.page_id, text=text, illustration_notes=notes))
 
-        title = request.title.strip() or _default_title(book)
+        title = request.details.title.strip() or _default_title(book)
         return StoryResult(
             pages=written,
             title=title,
@@ -118,16 +118,17 @@ class OfflineStoryProvider:
 
 
 def _book(request: StoryRequest) -> _Book:
-    name = clean(request.child_name) or "our little hero"
-    excitement = clean(request.excitement_element)
+    details = request.details
+    name = clean(details.child_name) or "our little hero"
+    excitement = clean(details.excitement_element)
     return _Book(
         name=name,
-        tone=_tone(request.tone),
-        theme=clean(request.theme),
-        friends=[companion(raw, possessive(name)) for raw in split_list(request.key_characters)],
-        objects=[object_phrase(raw) for raw in split_list(request.special_objects)],
+        tone=_tone(details.tone),
+        theme=clean(details.theme),
+        friends=[companion(raw, possessive(name)) for raw in split_list(details.key_characters)],
+        objects=[object_phrase(raw) for raw in split_list(details.special_objects)],
         excitement=event_phrase(excitement) if excitement else None,
-        in_colour=request.art_style != ArtStyle.PENCIL_SKETCH,
+        in_colour=details.art_style != ArtStyle.PENCIL_SKETCH,
     )
 
 
@@ -141,8 +142,9 @@ def _tone(tone: str | None) -> str:
 
 def _seed(request: StoryRequest) -> int:
     digest = hashlib.sha256()
-    for field_name in ("book_id", "art_style", *_PARENT_ANSWERS):
-        digest.update((getattr(request, field_name) or "").encode() + b"\x00")
+    answers = (getattr(request.details, field_name) for field_name in _PARENT_ANSWERS)
+    for value in (request.book_id, request.details.art_style, *answers):
+        digest.update((value or "").encode() + b"\x00")
     for page in request.pages:
         digest.update(f"{page.page_id}:{page.page_number}:{page.is_title_page}".encode())
         digest.update(hashlib.sha256(page.photo).digest())
@@ -342,6 +344,6 @@ def _estimate_tokens(text: str) -> int:
 
 
 def _prompt_tokens(request: StoryRequest) -> int:
-    answers = (getattr(request, field_name) or "" for field_name in _PARENT_ANSWERS)
+    answers = (getattr(request.details, field_name) or "" for field_name in _PARENT_ANSWERS)
     words = _PROMPT_OVERHEAD_WORDS + sum(len(answer.split()) for answer in answers)
     return round(words * _TOKENS_PER_WORD) + _TOKENS_PER_PHOTO * len(request.pages)

@@ -95,7 +95,7 @@ class OpenAIStoryProvider:
         usage = completion.usage
         return StoryResult(
             pages=[PageStory(id_, written[id_].text, written[id_].illustration_notes) for id_ in page_ids],
-            title=request.title.strip() or story.title,
+            title=request.details.title.strip() or story.title,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             provider=NAME,
@@ -124,9 +124,10 @@ def response_format(page_ids: list[str]) -> dict[str, Any]:
 
 
 def _user_content(request: StoryRequest, pages: list[PagePhoto]) -> list[dict[str, Any]]:
-    details = [f"{label}: {value.strip()}" for label, field in _BOOK_DETAILS if (value := getattr(request, field))]
+    details = request.details
+    lines = [f"{label}: {value.strip()}" for label, field in _BOOK_DETAILS if (value := getattr(details, field))]
     content: list[dict[str, Any]] = [
-        {"type": "text", "text": "The book:\n" + "\n".join(details) + f"\n\nPages: {len(pages)}, in order."}
+        {"type": "text", "text": "The book:\n" + "\n".join(lines) + f"\n\nPages: {len(pages)}, in order."}
     ]
     for page in pages:
         kind = " (title page)" if page.is_title_page else ""
