@@ -82,7 +82,7 @@ def test_concurrent_page_completions_get_gapless_sequence_numbers(session, book_
                     book_id, StatusUpdate("page.illustrated", page_id=uuid.UUID(page_id), page_status=ModerationStatus.OK)
                 )
                 worker_session.commit()
-        except Exception as error:  # surfaced below
+        except Exception as error:  # noqa: BLE001 - surfaced below
             errors.append(error)
 
     workers = [threading.Thread(target=finish, args=(page["id"],)) for page in book["pages"]]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from storywink.domain import rules
 from storywink.domain.enums import ArtStyle, BookStatus, ModerationStatus
@@ -19,7 +19,7 @@ PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX)]
 
 
 class StrictCamel(CamelModel):
-    model_config = {**CamelModel.model_config, "extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")  # merged with CamelModel's by pydantic
 
 
 class BookCreate(StrictCamel):

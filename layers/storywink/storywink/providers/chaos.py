@@ -104,7 +104,7 @@ class ChaosSettings:
         return self.enabled and step in self.steps
 
 
-def _number(kind: type[int] | type[float], name: str, raw: str) -> int | float:
+def _number(kind: type[int | float], name: str, raw: str) -> int | float:
     try:
         return kind(raw)
     except ValueError:

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 
 from storywink.aws import client
 
-
 UPLOAD_TAG = "stage=upload"
 
 
