@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test dev validate openapi build clean
+.PHONY: demo test lint dev validate openapi build clean
 
 $(STAMP): requirements-dev.txt constraints.txt layers/storywink/requirements.txt layers/storywink/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 ## The whole test suite (unit, integration, end to end, template lint, OpenAPI currency).
 test: $(STAMP)
 	$(BIN)/pytest
+
+## Lint the repository with ruff (its rules are in pyproject.toml); .ci/run runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 ## Run the local stack in the foreground.
 dev: $(STAMP)

@@ -22,12 +22,12 @@ from statistics import mean
 import boto3
 from _common import FINAL, Parent, fmt, local_stack, print_table, query, spread
 from sqlalchemy import select
+from storywink.providers.chaos import ERRORS
+from storywink.providers.crash import CRASH_POINTS
 
 from storywink.db.tables import BookEvent, JobRun
 from storywink.domain.enums import JobStatus, JobStep
 from storywink.local.stack import LocalStack
-from storywink.providers.chaos import ERRORS
-from storywink.providers.crash import CRASH_POINTS
 from storywink.storage import keys
 
 SETTLE_SECONDS = 30  # an execution may still be reporting its last task when the book turns final

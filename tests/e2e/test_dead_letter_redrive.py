@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import boto3
 import pytest
 

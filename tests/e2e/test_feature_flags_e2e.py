@@ -12,7 +12,6 @@ import boto3
 import pytest
 from websockets.sync.client import connect
 
-
 FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
 
 

@@ -28,7 +28,7 @@ class EventReader:
                     if limit is not None and len(messages) >= limit:
                         break
                 current = {}
-            elif line.startswith(":") or line.startswith("retry:"):
+            elif line.startswith((":", "retry:")):
                 continue
             else:
                 field, _, value = line.partition(": ")

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storywink.domain.execution import ExecutionInput
-from storywink.wiring import container
 from storywink.db.tables import Book, IdempotencyRecord, UsageCounter, User
 from storywink.domain.enums import Plan, UsageBucket
 from storywink.domain.errors import RateLimited
+from storywink.domain.execution import ExecutionInput
 from storywink.services import generation, limits
+from storywink.wiring import container
 
 NOW = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
 SECONDS_TO_MIDNIGHT = 11 * 3600 + 59 * 60 + 30

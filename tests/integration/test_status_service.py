@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from storywink.db.tables import Book, BookEvent, Page
 from storywink.domain.enums import BookStatus, ModerationStatus
-from storywink.wiring import container
 from storywink.services.status import (
     BookStatusService,
     IllegalTransition,
     StatusUpdate,
     StatusWriteOutsideService,
 )
+from storywink.wiring import container
 
 
 def event_seqs(session, book_id) -> list[int]:
@@ -80,7 +80,7 @@ def test_concurrent_page_completions_get_gapless_sequence_numbers(session, book_
                     book_id, StatusUpdate("page.illustrated", page_id=uuid.UUID(page_id), page_status=ModerationStatus.OK)
                 )
                 worker_session.commit()
-        except Exception as error:  # surfaced below
+        except Exception as error:  # noqa: BLE001 - surfaced below
             errors.append(error)
 
     workers = [threading.Thread(target=finish, args=(page["id"],)) for page in book["pages"]]

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from storywink.config import ConfigurationError, Settings, load_settings
-from storywink.faults.chaos import ChaosIllustrationProvider, ChaosSettings, ChaosStoryProvider
 from storywink.domain.book_details import BookDetails
+from storywink.faults.chaos import ChaosIllustrationProvider, ChaosSettings, ChaosStoryProvider
 from storywink.providers import (
     ContentPolicyError,
     IllustrationProvider,

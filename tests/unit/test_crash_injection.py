@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from storywink.config import ConfigurationError, Settings, load_settings
+from storywink.domain.book_details import BookDetails
 from storywink.faults import crash_injector, media_with_faults, story_provider_with_faults
 from storywink.faults.crash import CrashAfterStory, CrashAfterUpload, CrashInjector, InjectedCrash
-from storywink.domain.book_details import BookDetails
 from storywink.providers import PagePhoto, PageStory, StoryRequest, StoryResult
 from storywink.providers.errors import ProviderError
 from storywink.storage import keys

@@ -137,7 +137,8 @@ def test_shared_layer_is_built_from_the_storywink_package():
     layer = RESOURCES["StorywinkLayer"]
 
     assert layer["Properties"]["ContentUri"] == "layers/storywink"
-    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-StorywinkLayer:" in (ROOT / "layers" / "storywink" / "Makefile").read_text()
     assert (ROOT / "layers" / "storywink" / "storywink" / "__init__.py").is_file()
 
 

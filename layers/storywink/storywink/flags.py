@@ -96,7 +96,7 @@ class FlagStore:
             # evaluate() alone would hide a store error at debug level and raise on an invalid document.
             self._flags.get_configuration()
             return bool(self._flags.evaluate(name=name, context=context or {}, default=default))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a flag never fails a request: the default applies
             logger.warning(
                 "feature flags unavailable: using the default",
                 extra={"flag": name, "default": default, "error": f"{type(error).__name__}: {error}"},

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from storywink.domain import rules
 from storywink.domain.book_details import BookDetails
@@ -17,7 +17,7 @@ PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX)]
 
 
 class StrictCamel(CamelModel):
-    model_config = {**CamelModel.model_config, "extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")  # merged with CamelModel's by pydantic
 
 
 def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class BookSummary(CamelModel):
 
 class BookOut(BookDetails):
     # A response has every field, defaults included: the schema says so, for generated clients.
-    model_config = {**BookDetails.model_config, "json_schema_serialization_defaults_required": True}
+    model_config = ConfigDict(**BookDetails.model_config, json_schema_serialization_defaults_required=True)
 
     id: UUID
     auto_illustrate: bool

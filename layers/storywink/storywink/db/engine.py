@@ -29,7 +29,7 @@ def resolve_database_url(settings: Settings, read_secret: SecretReader | None = 
         if read_secret is None:
             from aws_lambda_powertools.utilities.parameters import get_secret
 
-            read_secret = lambda arn: str(get_secret(arn, max_age=300))  # noqa: E731
+            read_secret = lambda arn: str(get_secret(arn, max_age=300))
         secret = read_secret(settings.database_secret_arn)
         return json.loads(secret)["url"] if secret.lstrip().startswith("{") else secret
     raise ServiceUnavailable(

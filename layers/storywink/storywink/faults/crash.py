@@ -20,7 +20,6 @@ from storywink.providers.base import StoryProvider, StoryRequest, StoryResult
 from storywink.storage import keys
 from storywink.storage.media import MediaStore
 
-
 CRASH_POINTS = frozenset({"story.after_provider", "illustration.after_upload", "pdf.after_upload"})
 
 

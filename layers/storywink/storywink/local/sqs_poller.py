@@ -97,7 +97,7 @@ class SqsPoller:
         while not self._stop.is_set():
             try:
                 self.poll_once(wait_seconds=1)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a poller keeps polling, as the event source mapping does
                 if not self._stop.is_set():
                     logger.exception("poller error", extra={"function": self.mapping.function_name})
                     self._stop.wait(1)
@@ -122,7 +122,7 @@ class SqsPoller:
         )
         try:
             response = self.handler(sqs_event(received, self.mapping.queue_arn, self.region), context)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a function error: the whole batch stays for redelivery
             logger.exception("handler raised: the whole batch will be redelivered", extra={"function": self.mapping.function_name})
             return len(received)
         failed = set()

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import boto3
 import httpx
@@ -103,7 +103,7 @@ class LocalStack:
             self._postgres = None
         (self.options.state_dir / STACK_FILE).unlink(missing_ok=True)
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 from uuid import UUID
 
 from sqlalchemy import select
@@ -43,7 +43,7 @@ from storywink.providers.errors import ProviderError
 
 STALE_ATTEMPT = "Worker.StaleAttempt"
 PlanT = TypeVar("PlanT")
-TaskT = TypeVar("TaskT", bound=TaskMessage, contravariant=True)
+TaskT = TypeVar("TaskT", bound=TaskMessage)
 
 
 class Step(Protocol[TaskT, PlanT]):
@@ -96,8 +96,7 @@ class StepRunner:
         if isinstance(plan, StepOutcome):
             self._succeeded(step, task, plan, time.perf_counter())
             return
-        assert claim.owner is not None
-        self._perform(step, task, claim.job_id, claim.owner, plan)
+        self._perform(step, task, claim.job_id, claim.owner, plan)  # type: ignore[arg-type]
 
     def _claim_and_prepare(
         self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None
@@ -119,7 +118,8 @@ class StepRunner:
                 job = claim.replay
                 return claim, _Replay(job.status, job.output, job.error_code, job.error_message), None
             job = lock_held_job(session, claim.job_id, claim.owner)  # type: ignore[arg-type]
-            assert job is not None  # just claimed, in this transaction
+            if job is None:
+                raise RuntimeError("a task claimed in this transaction is not held")
             if _superseded(session, task):
                 # A message from an earlier generation of this book (a regenerate or retry came since): drop it.
                 finish_job(job, JobStatus.FAILED, error_code=STALE_ATTEMPT, error_message="superseded")
@@ -188,7 +188,7 @@ class StepRunner:
             self.callbacks.failure(token, replay.error_code or "Worker.Failed", replay.error_message or "")
 
 
-class _LeaseKeeper(Generic[PlanT]):
+class _LeaseKeeper:
     """Renews a task's lease every renew_seconds while the work runs (one short transaction each)."""
 
     def __init__(self, runner: StepRunner, job_id: UUID, owner: UUID) -> None:
@@ -198,7 +198,7 @@ class _LeaseKeeper(Generic[PlanT]):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
 
-    def __enter__(self) -> _LeaseKeeper[PlanT]:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -212,7 +212,7 @@ class _LeaseKeeper(Generic[PlanT]):
             try:
                 with runner.database.unit_of_work() as session:
                     held = renew_lease(session, self._job_id, self._owner, runner.lease_seconds)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a failed renewal is tried again; the lease outlasts a few misses
                 logger.exception("lease renewal failed: trying again")
                 continue
             if not held:

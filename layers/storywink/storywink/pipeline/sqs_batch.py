@@ -29,7 +29,7 @@ class Redelivery:
             self._sqs.change_message_visibility(
                 QueueUrl=self._queue_url(record.eventSourceARN), ReceiptHandle=record.receiptHandle, VisibilityTimeout=seconds
             )
-        except Exception:  # the queue's own visibility timeout still brings it back
+        except Exception:  # noqa: BLE001 - the queue's own visibility timeout still brings it back
             logger.exception("could not shorten the redelivery", extra={"messageId": record.messageId})
 
     def _queue_url(self, queue_arn: str) -> str:

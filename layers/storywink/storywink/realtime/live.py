@@ -64,7 +64,7 @@ class LivePublisher:
             for subscription in subscriptions:
                 try:
                     sent += self._deliver(subscription.connection_id, str(book_id), subscription.last_seq, events)
-                except Exception:  # one broken subscriber never holds back the others
+                except Exception:  # noqa: BLE001 - one broken subscriber never holds back the others
                     logger.exception("push failed", extra={"connectionId": subscription.connection_id})
         return sent
 

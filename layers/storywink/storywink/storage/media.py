@@ -7,7 +7,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-
 UPLOAD_TAG = "stage=upload"
 
 

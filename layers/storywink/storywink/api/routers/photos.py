@@ -9,7 +9,13 @@ from fastapi import APIRouter, status
 from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_photos
 from storywink.api.presenters import book_out
-from storywink.api.schemas import BookOut, PhotoConfirmRequest, PhotoUploadRequest, PhotoUploadResponse, PhotoUploadTicket
+from storywink.api.schemas import (
+    BookOut,
+    PhotoConfirmRequest,
+    PhotoUploadRequest,
+    PhotoUploadResponse,
+    PhotoUploadTicket,
+)
 from storywink.services import books, photos
 
 router = APIRouter(prefix="/v1/books/{book_id}/photos", tags=["photos"])

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
 from storywink.domain.errors import ValidationFailed
-from storywink.realtime.sse import book_event_stream
 from storywink.domain.progress import BookProgress
+from storywink.realtime.sse import book_event_stream
 from storywink.services import books
 from storywink.services.progress import compute_progress
 

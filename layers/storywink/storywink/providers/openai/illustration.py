@@ -69,8 +69,10 @@ class OpenAIIllustrationProvider:
 def prompt(request: IllustrationRequest, style: str) -> str:
     lines = [
         f"Redraw this photo as an illustration for a children's picture book, in the style of {style}.",
-        "Keep the photo's composition, poses and setting. Keep every person recognisable: the same face shape, "
-        "hair, skin tone, clothes and expression, simplified the way a picture-book artist would draw them.",
+        (
+            "Keep the photo's composition, poses and setting. Keep every person recognisable: the same face shape, "
+            "hair, skin tone, clothes and expression, simplified the way a picture-book artist would draw them."
+        ),
         "Child-friendly: warm and gentle, nothing frightening. No text, letters, signatures or watermarks.",
     ]
     if request.is_title_page:
