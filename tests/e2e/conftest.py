@@ -74,8 +74,14 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             state_dir=tmp_path_factory.mktemp("stack"),
             moto_endpoint=aws_environment,
             database_url=database_url,
-            # A crashed worker's record comes back after a second (the worker sets its visibility).
-            extra_environment={"POWERTOOLS_METRICS_DISABLED": "true", "CRASH_REDELIVERY_SECONDS": "1"},
+            # Cloud semantics on a shorter clock: a crashed worker's record comes back after a second (the
+            # worker sets its visibility), leases last two seconds and the sweeper runs every three.
+            extra_environment={
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "CRASH_REDELIVERY_SECONDS": "1",
+                "JOB_LEASE_SECONDS": "2",
+            },
+            schedule_time_scale=0.05,
         )
     ).start()
     try:

@@ -391,3 +391,86 @@ def test_an_illustrated_page_is_not_drawn_again(book_with_photos, session, media
     assert media.s3.head_object(Bucket=media.bucket, Key=key)["LastModified"] == first
     runs = job_runs(session, book["id"])
     assert sorted(r.provider or "" for r in runs) == ["", "offline"]  # the second one called no provider
+
+
+class WatchingStoryProvider:
+    """Writes a story like the offline provider and notes how many connections the pool has out meanwhile."""
+
+    name = "watching"
+
+    def __init__(self, database) -> None:  # type: ignore[no-untyped-def]
+        self.database = database
+        self.checked_out: list[int] = []
+
+    def write_story(self, request):  # type: ignore[no-untyped-def]
+        from storywink.providers.offline.story import OfflineStoryProvider
+
+        self.checked_out.append(self.database.checked_out())
+        return OfflineStoryProvider().write_story(request)
+
+
+class WatchingIllustrationProvider(WatchingStoryProvider):
+    def illustrate(self, request):  # type: ignore[no-untyped-def]
+        from storywink.providers.offline.illustration import OfflineIllustrationProvider
+
+        self.checked_out.append(self.database.checked_out())
+        return OfflineIllustrationProvider().illustrate(request)
+
+
+def test_the_story_provider_is_called_with_no_database_connection_checked_out(book_with_photos, session, monkeypatch):
+    from storywink.wiring import container
+
+    book = book_with_photos(2)
+    advance(session, book["id"], generating())
+    session.close()  # the test's own session gives its connection back too
+    deps = container()
+    provider = WatchingStoryProvider(deps.database)
+    monkeypatch.setitem(deps.__dict__, "story_provider", provider)
+
+    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+
+    assert provider.checked_out == [0]
+    assert reload_book(session, book["id"]).status == BookStatus.ILLUSTRATING
+
+
+def test_the_illustration_provider_is_called_with_no_database_connection_checked_out(
+    book_with_photos, session, monkeypatch
+):
+    from storywink.wiring import container
+
+    book = book_with_photos(1)
+    advance(session, book["id"], generating(), illustrating())
+    session.close()
+    deps = container()
+    provider = WatchingIllustrationProvider(deps.database)
+    monkeypatch.setitem(deps.__dict__, "illustration_provider", provider)
+
+    event = sample_event("illustration_worker.json", book["id"], page_ids(book))
+    assert invoke("illustration_worker", event) == NO_FAILURES
+
+    assert provider.checked_out == [0]
+    assert [page.moderation_status for page in pages_of(session, book["id"])] == [ModerationStatus.OK]
+
+
+def test_a_result_that_arrives_after_the_task_was_taken_over_changes_nothing(book_with_photos, session, monkeypatch):
+    """The worker's lease ran out while it drew (another delivery took the task over): its late result is dropped."""
+    from storywink.wiring import container
+
+    book = book_with_photos(1)
+    advance(session, book["id"], generating(), illustrating())
+    session.close()
+    deps = container()
+
+    class TakenOverMeanwhile(WatchingIllustrationProvider):
+        def illustrate(self, request):  # type: ignore[no-untyped-def]
+            with deps.database.unit_of_work() as other:
+                (run,) = other.execute(select(JobRun).where(JobRun.book_id == UUID(book["id"]))).scalars()
+                run.lease_owner = UUID(int=1)  # another delivery holds it now
+            return super().illustrate(request)
+
+    monkeypatch.setitem(deps.__dict__, "illustration_provider", TakenOverMeanwhile(deps.database))
+    assert invoke("illustration_worker", sample_event("illustration_worker.json", book["id"], page_ids(book))) == NO_FAILURES
+
+    assert [page.moderation_status for page in pages_of(session, book["id"])] == [ModerationStatus.PENDING]
+    (run,) = job_runs(session, book["id"])
+    assert run.status == JobStatus.RUNNING and run.lease_owner == UUID(int=1)

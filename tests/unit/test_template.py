@@ -105,9 +105,10 @@ def test_worker_sets_a_batch_size_and_a_maximum_concurrency(worker):
 
 @pytest.mark.parametrize("worker", WORKERS)
 def test_worker_may_report_its_task_outcome_to_the_state_machine(worker):
-    actions = {action for statement in statements(worker) for action in statement["Action"]}
+    actions = {action for statement in statements(worker) for action in statement["Action"] if action.startswith("states:")}
 
-    assert {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"} <= actions
+    # No heartbeats: the tasks have none (waiting is not failing); a worker's liveness is its job lease.
+    assert actions == {"states:SendTaskSuccess", "states:SendTaskFailure"}
 
 
 @pytest.mark.parametrize("function", sorted(resources_of_type("AWS::Serverless::Function")))

@@ -65,9 +65,8 @@ class Settings(BaseSettings):
     # Pipeline
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
     # A claimed task whose worker has not renewed its lease for this long is presumed dead; a redelivery
-    # (or the sweeper) takes over. Workers renew every job_lease_renew_seconds while they work.
-    job_lease_seconds: int = Field(90, ge=2, alias="JOB_LEASE_SECONDS")
-    job_lease_renew_seconds: float = Field(20.0, gt=0, alias="JOB_LEASE_RENEW_SECONDS")
+    # (or the sweeper) takes over. Workers renew it every quarter of this while they work.
+    job_lease_seconds: float = Field(45, ge=1, alias="JOB_LEASE_SECONDS")
     # After a crash the record comes back this soon, not after the queue's whole visibility timeout.
     crash_redelivery_seconds: int = Field(10, ge=0, le=43_200, alias="CRASH_REDELIVERY_SECONDS")
 
@@ -114,6 +113,8 @@ class Settings(BaseSettings):
     chaos_transient_attempts: int | None = Field(None, ge=1, alias="CHAOS_TRANSIENT_ATTEMPTS")
     crash_at: CrashPoint | None = Field(None, alias="CRASH_AT")
     crash_times: int = Field(1, ge=0, alias="CRASH_TIMES")
+    # raise: the worker sees the crash (an exception); kill: the container dies on the spot (no cleanup).
+    crash_kind: Literal["raise", "kill"] = Field("raise", alias="CRASH_KIND")
 
     # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) per
     # minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
@@ -152,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def job_lease_renew_seconds(self) -> float:
+        return self.job_lease_seconds / 4
 
     @property
     def runs_in_lambda(self) -> bool:

@@ -12,6 +12,7 @@ The local stack and the tests replace the container with `use_container(...)`.
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import cached_property
 from typing import Any
@@ -88,7 +89,7 @@ class Container:
         return Redelivery(
             self.aws("sqs"),
             crash_seconds=self.settings.crash_redelivery_seconds,
-            in_flight_seconds=self.settings.job_lease_seconds,
+            in_flight_seconds=math.ceil(self.settings.job_lease_seconds),
         )
 
     # ---------------------------------------------------------------- API and live progress

@@ -14,7 +14,7 @@ from storywink.storage.media import MediaStore
 
 
 def crash_injector(settings: Settings) -> CrashInjector | None:
-    return CrashInjector(settings.crash_at, settings.crash_times) if settings.crash_at else None
+    return CrashInjector(settings.crash_at, settings.crash_times, settings.crash_kind) if settings.crash_at else None
 
 
 def story_provider_with_faults(

@@ -1,9 +1,12 @@
 """Crash injection for workers: a Lambda container dying right after a side effect.
 
 When ``CRASH_AT`` names a point, the wiring wraps the dependency that makes that side effect, and the
-first ``CRASH_TIMES`` (default 1) side effects for each key in this container raise ``InjectedCrash``;
-later ones pass. ``InjectedCrash`` is deliberately not a ``ProviderError``: the runner treats it as a
-crash, so the message goes back to SQS and is redelivered. The pipeline steps know nothing of it.
+first ``CRASH_TIMES`` (default 1) side effects for each key in this container crash; later ones pass.
+With ``CRASH_KIND=raise`` (the default) the crash is ``InjectedCrash``, deliberately not a
+``ProviderError``: the runner treats it as a crash, releases the task and the message comes back soon.
+With ``CRASH_KIND=kill`` it is ``ContainerKilled``, which nothing in the worker catches: like a Lambda
+timeout or an out-of-memory kill, the task keeps its lease until it runs out and the lease sweeper
+fails it. The pipeline steps know nothing of either.
 
 Points:
 
@@ -27,14 +30,20 @@ class InjectedCrash(RuntimeError):
     pass
 
 
+class ContainerKilled(BaseException):
+    """The execution environment is gone: no handler code runs after this (the local stack's poller
+    leaves the batch in flight, as Lambda does after a timeout)."""
+
+
 class CrashInjector:
     """Counts side effects per key and raises for the first ``times`` of each."""
 
-    def __init__(self, point: str, times: int) -> None:
+    def __init__(self, point: str, times: int, kind: str = "raise") -> None:
         if point not in CRASH_POINTS:
             raise ValueError(f"Unknown crash point {point!r}; known: {', '.join(sorted(CRASH_POINTS))}")
         self.point = point
         self.times = times
+        self.kind = kind
         self._crashes: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -44,7 +53,8 @@ class CrashInjector:
             if crashes >= self.times:
                 return
             self._crashes[key] = crashes + 1
-        raise InjectedCrash(f"crash: injected at {self.point} for {key} ({crashes + 1} of {self.times})")
+        message = f"crash: injected at {self.point} for {key} ({crashes + 1} of {self.times})"
+        raise ContainerKilled(message) if self.kind == "kill" else InjectedCrash(message)
 
 
 class CrashAfterStory:

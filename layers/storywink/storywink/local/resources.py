@@ -28,6 +28,27 @@ QUEUE_ATTRIBUTES = (
 )
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A function the template runs on a fixed rate (a Schedule or ScheduleV2 event)."""
+
+    function_name: str
+    handler: str
+    rate_seconds: float
+    timeout_seconds: int
+
+
+RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_seconds(expression: str) -> float:
+    """rate(1 minute) -> 60.0; cron expressions are not supported locally."""
+    match = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    if match is None or match.group(2) not in RATE_UNITS:
+        raise ValueError(f"the local stack runs rate(N unit) schedules only, not {expression!r}")
+    return int(match.group(1)) * RATE_UNITS[match.group(2)]
+
+
 @dataclass
 class LocalResources:
     stack_name: str
@@ -39,6 +60,7 @@ class LocalResources:
     state_machines: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
     mappings: list[EventSourceMapping] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     # WebSocket API route key -> the function (logical id) its integration invokes.
     websocket_routes: dict[str, str] = field(default_factory=dict)
@@ -218,6 +240,17 @@ class TemplateProvisioner:
 
     def _event_sources(self, logical_id: str, properties: dict[str, Any], globals_: dict[str, Any]) -> None:
         for event in properties.get("Events", {}).values():
+            if event["Type"] in ("Schedule", "ScheduleV2"):
+                schedule = resolve(event["Properties"], self.ctx)
+                self.result.schedules.append(
+                    Schedule(
+                        function_name=logical_id,
+                        handler=properties.get("Handler", globals_.get("Handler", "")),
+                        rate_seconds=rate_seconds(schedule.get("ScheduleExpression") or schedule["Schedule"]),
+                        timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+                    )
+                )
+                continue
             if event["Type"] != "SQS":
                 continue
             source = resolve(event["Properties"], self.ctx)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from storywink.faults.crash import ContainerKilled
 from storywink.local.lambda_runtime import Handler, LocalLambdaContext
 from storywink.observability import logger
 
@@ -122,6 +123,10 @@ class SqsPoller:
         )
         try:
             response = self.handler(sqs_event(received, self.mapping.queue_arn, self.region), context)
+        except ContainerKilled:
+            # As after a Lambda timeout: nothing is deleted, the batch stays in flight until its visibility ends.
+            logger.warning("container killed mid-batch", extra={"function": self.mapping.function_name})
+            return len(received)
         except Exception:  # noqa: BLE001 - a function error: the whole batch stays for redelivery
             logger.exception("handler raised: the whole batch will be redelivered", extra={"function": self.mapping.function_name})
             return len(received)

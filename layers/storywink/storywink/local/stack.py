@@ -20,6 +20,7 @@ from storywink.auth.local_issuer import LocalIssuer, load_or_create_issuer
 from storywink.local.lambda_runtime import load_handler
 from storywink.local.moto_patches import apply_moto_patches
 from storywink.local.resources import LocalResources, TemplateProvisioner
+from storywink.local.scheduler import LocalScheduler
 from storywink.local.sqs_poller import SqsPoller
 from storywink.local.template import repo_root
 
@@ -52,6 +53,8 @@ class StackOptions:
     moto_endpoint: str | None = None  # None: start a moto server in this process
     parameters: dict[str, str] = field(default_factory=dict)
     max_workers_per_queue: int = 4
+    # Schedules (rate(1 minute)) run this much faster or slower: 0.05 makes a minute three seconds.
+    schedule_time_scale: float = 1.0
     extra_environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +64,7 @@ class LocalStack:
         self.resources: LocalResources | None = None
         self.issuer: LocalIssuer | None = None
         self.pollers: list[SqsPoller] = []
+        self.schedulers: dict[str, LocalScheduler] = {}
         self.api_url = ""
         self.websocket_url = ""
         self.moto_endpoint = ""
@@ -79,6 +83,7 @@ class LocalStack:
             self._start_database()
             self._provision()
             self._start_pollers()
+            self._start_schedules()
             self._start_websocket_gateway()
             self._start_api()
         except BaseException:
@@ -91,6 +96,9 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
+        for scheduler in self.schedulers.values():
+            scheduler.stop()
+        self.schedulers = {}
         for server, thread in self._servers:
             server.should_exit = True
             thread.join(timeout=10)
@@ -205,6 +213,14 @@ class LocalStack:
             poller = SqsPoller(mapping, handler, sqs, REGION, workers)
             poller.start()
             self.pollers.append(poller)
+
+    def _start_schedules(self) -> None:
+        assert self.resources is not None
+        for schedule in self.resources.schedules:
+            handler = load_handler(self._code_uri(schedule.function_name), schedule.handler)
+            scheduler = LocalScheduler(schedule, handler, self.options.schedule_time_scale)
+            scheduler.start()
+            self.schedulers[schedule.function_name] = scheduler
 
     def _start_websocket_gateway(self) -> None:
         from storywink.local.websocket_gateway import LocalWebSocketGateway

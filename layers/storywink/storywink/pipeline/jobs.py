@@ -47,7 +47,7 @@ def token_hash(task_token: str) -> str:
     return hashlib.sha256(task_token.encode()).hexdigest()
 
 
-def _lease_end(seconds: int) -> Any:
+def _lease_end(seconds: float) -> Any:
     return func.now() + timedelta(seconds=seconds)
 
 
@@ -60,7 +60,7 @@ def claim_job(
     task_token: str,
     attempt: int,
     message_id: str | None,
-    lease_seconds: int,
+    lease_seconds: float,
 ) -> Claim:
     digest = token_hash(task_token)
     owner = uuid.uuid4()
@@ -104,7 +104,7 @@ def claim_job(
     return Claim(job_id=job.id, owner=owner)
 
 
-def renew_lease(session: Session, job_id: UUID, owner: UUID, lease_seconds: int) -> bool:
+def renew_lease(session: Session, job_id: UUID, owner: UUID, lease_seconds: float) -> bool:
     """Extend this holder's lease; False when the task is no longer its own (taken over or swept)."""
     renewed = session.execute(
         update(JobRun)

@@ -74,7 +74,7 @@ class _Replay:
 
 class StepRunner:
     def __init__(
-        self, database: Database, callbacks: TaskCallbacks, *, lease_seconds: int, renew_seconds: float
+        self, database: Database, callbacks: TaskCallbacks, *, lease_seconds: float, renew_seconds: float
     ) -> None:
         self.database = database
         self.callbacks = callbacks

@@ -21,9 +21,8 @@ class Redelivery:
         self._sqs = sqs
         self.crash_seconds = crash_seconds
         self.in_flight_seconds = in_flight_seconds
-        self._queue_urls: dict[str, str] = {}
 
-    def schedule(self, record: SqsRecordModel, error: BaseException) -> None:
+    def schedule(self, record: SqsRecordModel, error: Exception) -> None:
         seconds = self.in_flight_seconds if isinstance(error, TaskInFlight) else self.crash_seconds
         try:
             self._sqs.change_message_visibility(
@@ -33,10 +32,10 @@ class Redelivery:
             logger.exception("could not shorten the redelivery", extra={"messageId": record.messageId})
 
     def _queue_url(self, queue_arn: str) -> str:
-        if queue_arn not in self._queue_urls:
-            _, _, _, _, account, name = queue_arn.split(":", 5)
-            self._queue_urls[queue_arn] = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        return self._queue_urls[queue_arn]
+        # From the ARN, not GetQueueUrl: the event source mapping's role may change visibility, nothing more.
+        _, partition, _, region, account, name = queue_arn.split(":", 5)
+        domain = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+        return f"https://sqs.{region}.{domain}/{account}/{name}"
 
 
 def process_batch(
@@ -54,7 +53,7 @@ def process_batch(
     def record_handler(record: SqsRecordModel) -> None:
         try:
             handle(record.body, record.messageId)
-        except BaseException as error:
+        except Exception as error:
             redelivery.schedule(record, error)
             raise
 
