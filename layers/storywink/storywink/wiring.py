@@ -29,6 +29,7 @@ from storywink.faults import (
 )
 from storywink.flags import FlagStore
 from storywink.pipeline.callbacks import TaskCallbacks
+from storywink.pipeline.jobs import JobLedger
 from storywink.pipeline.runner import StepRunner
 from storywink.pipeline.sqs_batch import Redelivery
 from storywink.providers.base import IllustrationProvider, StoryProvider
@@ -79,8 +80,8 @@ class Container:
     def step_runner(self) -> StepRunner:
         return StepRunner(
             self.database,
+            JobLedger(self.settings.job_lease_seconds),
             self.callbacks,
-            lease_seconds=self.settings.job_lease_seconds,
             renew_seconds=self.settings.job_lease_renew_seconds,
         )
 

@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from storywink.db.tables import JobRun
+from storywink.db.tables import Book, JobRun
 from storywink.domain.enums import JobStatus, JobStep
+from storywink.domain.execution import TaskMessage
 
 
 class TaskInFlight(Exception):
@@ -49,6 +50,44 @@ def token_hash(task_token: str) -> str:
 
 def _lease_end(seconds: float) -> Any:
     return func.now() + timedelta(seconds=seconds)
+
+
+class JobLedger:
+    """The job runs as the step runner sees them: claims, leases and outcomes, in the caller's session."""
+
+    def __init__(self, lease_seconds: float) -> None:
+        self.lease_seconds = lease_seconds
+
+    def claim(
+        self, session: Session, *, step: JobStep, task: TaskMessage, page_id: UUID | None, message_id: str | None
+    ) -> Claim:
+        return claim_job(
+            session,
+            step=step,
+            book_id=task.book_id,
+            page_id=page_id,
+            task_token=task.task_token,
+            attempt=task.retry_count + 1,
+            message_id=message_id,
+            lease_seconds=self.lease_seconds,
+        )
+
+    def superseded(self, session: Session, task: TaskMessage) -> bool:
+        """A message from an earlier generation of its book (a regenerate or retry came since)."""
+        attempt = session.execute(select(Book.generation_attempt).where(Book.id == task.book_id)).scalar_one_or_none()
+        return attempt is not None and task.attempt < attempt
+
+    def held(self, session: Session, job_id: UUID, owner: UUID) -> JobRun | None:
+        return lock_held_job(session, job_id, owner)
+
+    def renew(self, session: Session, job_id: UUID, owner: UUID) -> bool:
+        return renew_lease(session, job_id, owner, self.lease_seconds)
+
+    def finish(self, job: JobRun, status: JobStatus, **details: Any) -> None:
+        finish_job(job, status, **details)
+
+    def release(self, session: Session, job_id: UUID, owner: UUID, error_message: str) -> None:
+        release_job(session, job_id, owner, error_message)
 
 
 def claim_job(

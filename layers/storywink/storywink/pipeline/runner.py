@@ -20,24 +20,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Self, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storywink.db.engine import Database
-from storywink.db.tables import Book
 from storywink.domain.enums import JobStatus, JobStep
 from storywink.observability import logger, metrics
 from storywink.pipeline.callbacks import TaskCallbacks
-from storywink.pipeline.jobs import (
-    Claim,
-    StepOutcome,
-    TaskInFlight,
-    claim_job,
-    finish_job,
-    lock_held_job,
-    release_job,
-    renew_lease,
-)
+from storywink.pipeline.jobs import Claim, JobLedger, StepOutcome, TaskInFlight
 from storywink.pipeline.messages import TaskMessage
 from storywink.providers.errors import ProviderError
 
@@ -73,12 +62,10 @@ class _Replay:
 
 
 class StepRunner:
-    def __init__(
-        self, database: Database, callbacks: TaskCallbacks, *, lease_seconds: float, renew_seconds: float
-    ) -> None:
+    def __init__(self, database: Database, ledger: JobLedger, callbacks: TaskCallbacks, *, renew_seconds: float) -> None:
         self.database = database
+        self.ledger = ledger
         self.callbacks = callbacks
-        self.lease_seconds = lease_seconds
         self.renew_seconds = renew_seconds
 
     def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
@@ -102,31 +89,22 @@ class StepRunner:
         self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None
     ) -> tuple[Claim, _Replay | None, Any]:
         with self.database.unit_of_work() as session:
-            claim = claim_job(
-                session,
-                step=step.kind,
-                book_id=task.book_id,
-                page_id=page_id,
-                task_token=task.task_token,
-                attempt=task.retry_count + 1,
-                message_id=message_id,
-                lease_seconds=self.lease_seconds,
-            )
+            claim = self.ledger.claim(session, step=step.kind, task=task, page_id=page_id, message_id=message_id)
             if claim.in_flight:
                 return claim, None, None
             if claim.replay is not None:
                 job = claim.replay
                 return claim, _Replay(job.status, job.output, job.error_code, job.error_message), None
-            job = lock_held_job(session, claim.job_id, claim.owner)  # type: ignore[arg-type]
+            job = self.ledger.held(session, claim.job_id, claim.owner)  # type: ignore[arg-type]
             if job is None:
                 raise RuntimeError("a task claimed in this transaction is not held")
-            if _superseded(session, task):
+            if self.ledger.superseded(session, task):
                 # A message from an earlier generation of this book (a regenerate or retry came since): drop it.
-                finish_job(job, JobStatus.FAILED, error_code=STALE_ATTEMPT, error_message="superseded")
+                self.ledger.finish(job, JobStatus.FAILED, error_code=STALE_ATTEMPT, error_message="superseded")
                 return claim, _Replay(JobStatus.FAILED, None, STALE_ATTEMPT, "A newer generation of this book has started."), None
             plan = step.prepare(session, task)
             if isinstance(plan, StepOutcome):
-                finish_job(job, JobStatus.SUCCEEDED, outcome=plan)
+                self.ledger.finish(job, JobStatus.SUCCEEDED, outcome=plan)
             return claim, None, plan
 
     def _perform(self, step: Step[Any, Any], task: TaskMessage, job_id: UUID, owner: UUID, plan: Any) -> None:
@@ -142,12 +120,12 @@ class StepRunner:
             raise
         try:
             with self.database.unit_of_work() as session:
-                job = lock_held_job(session, job_id, owner)
+                job = self.ledger.held(session, job_id, owner)
                 if job is None:
                     logger.info("late result: the task was taken over meanwhile, nothing recorded")
                     return
                 outcome = step.record(session, task, plan, result)
-                finish_job(job, JobStatus.SUCCEEDED, outcome=outcome)
+                self.ledger.finish(job, JobStatus.SUCCEEDED, outcome=outcome)
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
@@ -158,11 +136,11 @@ class StepRunner:
     ) -> None:
         try:
             with self.database.unit_of_work() as session:
-                job = lock_held_job(session, job_id, owner)
+                job = self.ledger.held(session, job_id, owner)
                 if job is None:
                     return
                 step.record_error(session, task, error)
-                finish_job(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
+                self.ledger.finish(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
@@ -172,7 +150,7 @@ class StepRunner:
 
     def _release(self, job_id: UUID, owner: UUID, crash: BaseException) -> None:
         with self.database.unit_of_work() as session:
-            release_job(session, job_id, owner, f"{type(crash).__name__}: {crash}")
+            self.ledger.release(session, job_id, owner, f"{type(crash).__name__}: {crash}")
 
     def _succeeded(self, step: Step[Any, Any], task: TaskMessage, outcome: StepOutcome, started: float) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000)
@@ -211,7 +189,7 @@ class _LeaseKeeper:
         while not self._stop.wait(runner.renew_seconds):
             try:
                 with runner.database.unit_of_work() as session:
-                    held = renew_lease(session, self._job_id, self._owner, runner.lease_seconds)
+                    held = runner.ledger.renew(session, self._job_id, self._owner)
             except Exception:  # noqa: BLE001 - a failed renewal is tried again; the lease outlasts a few misses
                 logger.exception("lease renewal failed: trying again")
                 continue
@@ -219,7 +197,3 @@ class _LeaseKeeper:
                 logger.warning("lease lost: another delivery or the sweeper took the task over")
                 return
 
-
-def _superseded(session: Session, task: TaskMessage) -> bool:
-    attempt = session.execute(select(Book.generation_attempt).where(Book.id == task.book_id)).scalar_one_or_none()
-    return attempt is not None and task.attempt < attempt

@@ -19,13 +19,12 @@ from sqlalchemy.orm import Session
 from storywink.db.tables import Book, User
 from storywink.domain import rules
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
-from storywink.domain.errors import Conflict, ServiceUnavailable, ValidationFailed
+from storywink.domain.errors import Conflict, ServiceUnavailable
 from storywink.domain.execution import ExecutionInput, GenerationMode, execution_name
+from storywink.domain.generation_rules import PageState, check_can_generate, check_can_illustrate, pages_to_retry
 from storywink.flags import FlagStore
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
-
-GENERATION_STARTABLE = frozenset({BookStatus.DRAFT, BookStatus.FAILED})
 
 
 @dataclass(frozen=True)
@@ -47,14 +46,7 @@ class Generation:
 
     def plan_generation(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         self._require_not_running(session, book)
-        if book.status not in GENERATION_STARTABLE:
-            raise Conflict(
-                f"A book that is {book.status.value} cannot be generated again; retry its failed pages instead.",
-                code="BOOK_STATE_CONFLICT",
-                details={"status": book.status.value},
-            )
-        if not book.pages:
-            raise ValidationFailed("Add at least one photo before generating the book.", code="BOOK_HAS_NO_PHOTOS")
+        check_can_generate(book.status, len(book.pages))
         status_service = BookStatusService(session)
         for page in book.pages:
             page.illustration_key = None
@@ -67,12 +59,7 @@ class Generation:
 
     def plan_illustration(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         self._require_not_running(session, book)
-        if book.status != BookStatus.STORY_READY:
-            raise Conflict(
-                "Illustration starts from a book whose story is ready.",
-                code="BOOK_STATE_CONFLICT",
-                details={"status": book.status.value},
-            )
+        check_can_illustrate(book.status)
         BookStatusService(session).update_status(
             book.id, StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
         )
@@ -83,20 +70,10 @@ class Generation:
         """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
         re-finalize and re-render the PDF."""
         self._require_not_running(session, book)
-        if book.status not in (BookStatus.PARTIAL, BookStatus.FAILED):
-            raise Conflict(
-                f"A book that is {book.status.value} has nothing to retry.",
-                code="BOOK_STATE_CONFLICT",
-                details={"status": book.status.value},
-            )
-        pages = sorted(book.pages, key=lambda p: p.page_number)
-        failed = [p for p in pages if p.moderation_status == ModerationStatus.FAILED]
-        if not failed or any(page.text is None for page in book.pages):
-            raise ValidationFailed(
-                "There are no failed pages to retry." if not failed else "The story was never written: generate the book again.",
-                code="NOTHING_TO_RETRY",
-                details={"status": book.status.value},
-            )
+        failed = pages_to_retry(
+            book.status,
+            [(page, PageState(page.page_number, page.moderation_status, page.text is not None)) for page in book.pages],
+        )
         status_service = BookStatusService(session)
         for page in failed:
             status_service.update_status(
