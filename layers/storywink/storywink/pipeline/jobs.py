@@ -130,7 +130,8 @@ def claim_job(
     job.deliveries += 1
     if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         return Claim(job_id=job.id, replay=job)
-    if job.status == JobStatus.RUNNING and job.lease_expires_at is not None and job.lease_expires_at > datetime.now(UTC):
+    held = job.lease_owner is not None and job.lease_expires_at is not None
+    if job.status == JobStatus.RUNNING and held and job.lease_expires_at > datetime.now(UTC):
         return Claim(job_id=job.id, in_flight=True)  # the delivery is still counted
     # The previous holder died, released the lease after a crash, or the message was dead-lettered and
     # redriven: take the task over.
@@ -189,9 +190,12 @@ def finish_job(
 
 
 def release_job(session: Session, job_id: UUID, owner: UUID, error_message: str) -> None:
-    """A crash: keep the row RUNNING but end its lease so the redelivered message may take over at once."""
+    """A crash the worker saw: the row stays RUNNING with no holder. Its message is on its way back to the
+    queue (the worker shortened its visibility), so the redelivery takes over at once; the sweeper leaves
+    it alone, and if it never succeeds the dead-letter handler settles it."""
     job = lock_held_job(session, job_id, owner)
     if job is not None:
-        job.lease_expires_at = datetime(1970, 1, 1, tzinfo=UTC)
+        job.lease_owner = None
+        job.lease_expires_at = None
         job.error_code = "Worker.Crashed"
         job.error_message = error_message[:4000]

@@ -2,7 +2,8 @@
 kill) and fails them with `Worker.Lost`, which the state machine retries with a fresh message.
 
 A worker renews its task's lease while it works, so a lease that has run out means nobody is working on
-it. Runs on a schedule (every minute in the cloud); each swept task is settled in its own short
+it. A task the worker released after a crash it saw has no holder and is not swept: its message is on its
+way back to the queue. Runs on a schedule (every minute in the cloud); each swept task is settled in its own short
 transaction, skipping rows another sweeper or a late worker has locked.
 """
 
@@ -31,7 +32,11 @@ def sweep_expired_leases(database: Database, callbacks: TaskCallbacks, *, now: d
             jobs = list(
                 session.execute(
                     select(JobRun)
-                    .where(JobRun.status == JobStatus.RUNNING, JobRun.lease_expires_at < (now or datetime.now(UTC)))
+                    .where(
+                        JobRun.status == JobStatus.RUNNING,
+                        JobRun.lease_owner.is_not(None),  # a released task's message is already coming back
+                        JobRun.lease_expires_at < (now or datetime.now(UTC)),
+                    )
                     .order_by(JobRun.lease_expires_at)
                     .limit(BATCH)
                     .with_for_update(skip_locked=True)
