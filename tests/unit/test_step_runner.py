@@ -148,10 +148,11 @@ class Rig:
     database: FakeDatabase = field(default_factory=FakeDatabase)
     ledger: FakeLedger = field(default_factory=FakeLedger)
     callbacks: FakeCallbacks = field(default_factory=FakeCallbacks)
+    renew_seconds: float = 60.0  # no renewal unless a test asks for one
 
     @property
     def runner(self) -> StepRunner:
-        return StepRunner(self.database, self.ledger, self.callbacks, renew_seconds=0.01)  # type: ignore[arg-type]
+        return StepRunner(self.database, self.ledger, self.callbacks, renew_seconds=self.renew_seconds)  # type: ignore[arg-type]
 
     def step(self, **behaviour: Any) -> FakeStep:
         return FakeStep(self.database, **behaviour)
@@ -182,6 +183,7 @@ def test_the_slow_work_runs_with_no_unit_of_work_open(rig):
 
 
 def test_the_lease_is_renewed_while_the_work_runs(rig):
+    rig.renew_seconds = 0.01
     rig.runner.run(rig.step(takes=0.1), task(), message_id="m-1")
     assert rig.ledger.renewals >= 2
 
@@ -241,6 +243,7 @@ def test_a_result_that_arrives_after_the_lease_was_lost_changes_and_reports_noth
 
 
 def test_the_renewals_stop_when_the_work_ends(rig):
+    rig.renew_seconds = 0.01
     rig.runner.run(rig.step(takes=0.05), task(), message_id="m-1")
     before = rig.ledger.renewals
     time.sleep(0.05)
