@@ -6,13 +6,15 @@ it); a bad value fails that start with a message naming the variable, never a re
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
-ProviderName = Literal["offline", "openai"]
+ProviderName = Literal["offline", "openai", "simulated"]
 ChaosErrorKind = Literal["transient", "content-policy", "permanent"]
+LatencySeconds = Annotated[tuple[float, float], NoDecode]  # "low,high" in the environment
 CrashPoint = Literal["story.after_provider", "illustration.after_upload", "pdf.after_upload"]
 
 
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
     # A claimed task whose worker has not renewed its lease for this long is presumed dead; a redelivery
     # (or the sweeper) takes over. Workers renew it every quarter of this while they work.
-    job_lease_seconds: float = Field(45, ge=1, alias="JOB_LEASE_SECONDS")
+    job_lease_seconds: float = Field(45, gt=0, alias="JOB_LEASE_SECONDS")
     # After a crash the record comes back this soon, not after the queue's whole visibility timeout.
     crash_redelivery_seconds: int = Field(10, ge=0, le=43_200, alias="CRASH_REDELIVERY_SECONDS")
 
@@ -90,6 +92,16 @@ class Settings(BaseSettings):
     # AI providers: offline needs no network and no key.
     story_provider: ProviderName = Field("offline", alias="STORY_PROVIDER")
     illustration_provider: ProviderName = Field("offline", alias="ILLUSTRATION_PROVIDER")
+
+    # The simulated (latency-only) providers for load tests: latency ranges in seconds "low,high", a time
+    # scale that multiplies every draw, and the seed of the draws.
+    simulated_story_latency: LatencySeconds = Field((10.0, 30.0), alias="SIMULATED_STORY_LATENCY_SECONDS")
+    simulated_illustration_latency: LatencySeconds = Field((5.0, 25.0), alias="SIMULATED_ILLUSTRATION_LATENCY_SECONDS")
+    simulated_time_scale: float = Field(1.0, gt=0, alias="SIMULATED_TIME_SCALE")
+    # The PDF step: fpdf renders for real; simulated takes this long per page (times the scale) instead.
+    pdf_renderer: Literal["fpdf", "simulated"] = Field("fpdf", alias="PDF_RENDERER")
+    simulated_pdf_seconds_per_page: float = Field(0.2, ge=0, alias="SIMULATED_PDF_SECONDS_PER_PAGE")
+    simulated_seed: int = Field(0, alias="SIMULATED_SEED")
 
     # OpenAI (STORY_PROVIDER / ILLUSTRATION_PROVIDER=openai). The key: OPENAI_API_KEY, else the Secrets
     # Manager secret (the raw key or {"apiKey": ...}), else the SSM SecureString parameter.
@@ -115,6 +127,9 @@ class Settings(BaseSettings):
     crash_times: int = Field(1, ge=0, alias="CRASH_TIMES")
     # raise: the worker sees the crash (an exception); kill: the container dies on the spot (no cleanup).
     crash_kind: Literal["raise", "kill"] = Field("raise", alias="CRASH_KIND")
+    # With a rate, each side effect at the point crashes with this probability (a seeded draw per key and
+    # call) instead of the first CRASH_TIMES per key.
+    crash_rate: float | None = Field(None, ge=0.0, le=1.0, alias="CRASH_RATE")
 
     # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) per
     # minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
@@ -129,7 +144,7 @@ class Settings(BaseSettings):
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 
     @field_validator(
-        "crash_at", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
+        "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "state_machine_arn", "connections_table", "websocket_endpoint",
         mode="before",
     )
@@ -141,6 +156,18 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("simulated_story_latency", "simulated_illustration_latency", mode="before")
+    @classmethod
+    def _latency_range(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            if len(parts) != 2:
+                raise ValueError(f"must be 'low,high' in seconds, got {value!r}")
+            value = (float(parts[0]), float(parts[1]))
+        if isinstance(value, tuple | list) and not (0 <= value[0] <= value[1]):
+            raise ValueError(f"must have 0 <= low <= high, got {value!r}")
+        return value
 
     @field_validator("chaos_steps")
     @classmethod
@@ -179,3 +206,5 @@ def load_settings() -> Settings:
         aliases = {name: f.alias for name, f in Settings.model_fields.items()}
         problems = "; ".join(f"{aliases.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors())
         raise ConfigurationError(f"invalid configuration: {problems}") from None
+    except SettingsError as error:
+        raise ConfigurationError(f"invalid configuration: {error}") from None

@@ -7,15 +7,18 @@ container's life: the database (one small pool), the AWS clients, the media stor
 publishers that hear about committed status events. Handlers read what they need from here and pass
 it on; nothing below them looks anything up by itself.
 
-The local stack and the tests replace the container with `use_container(...)`.
+The local stack and the tests replace the container with `use_container(...)`; the local stack's faithful
+mode gives each simulated Lambda container (a worker thread) its own with `container_for_thread(...)`.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storywink.auth.verifier import TokenVerifier
 from storywink.aws import AwsClients
@@ -42,6 +45,9 @@ from storywink.services.events import PUBLISHERS, Publisher
 from storywink.services.generation import Generation
 from storywink.storage.media import MediaStore
 
+if TYPE_CHECKING:
+    from storywink.printing.book_pdf import PrintBook
+
 
 class Container:
     def __init__(self, settings: Settings) -> None:
@@ -66,6 +72,16 @@ class Container:
     @cached_property
     def illustration_provider(self) -> IllustrationProvider:
         return illustration_provider_with_faults(build_illustration_provider(self.settings), self.settings)
+
+    @cached_property
+    def pdf_renderer(self) -> Callable[[PrintBook], bytes]:
+        if self.settings.pdf_renderer == "simulated":
+            from storywink.providers.simulated import SimulatedPdfRenderer
+
+            return SimulatedPdfRenderer(self.settings)
+        from storywink.printing.book_pdf import render_book_pdf  # fpdf only where PDFs are made
+
+        return render_book_pdf
 
     @cached_property
     def _crashes(self) -> Any:
@@ -130,21 +146,43 @@ class Container:
             raise RuntimeError("CONNECTIONS_TABLE and WEBSOCKET_ENDPOINT must be set for the WebSocket API")
         return self.live
 
+    def warm_up(self) -> None:
+        """Open what a first invocation would (a database connection, the clients the steps use)."""
+        with self.database.engine.connect():
+            pass
+        for service in ("sqs", "s3", "stepfunctions"):
+            self.aws(service)
+
     def close(self) -> None:
         self.database.dispose()
 
 
 _container: Container | None = None
 _lock = threading.Lock()
+_thread = threading.local()
 
 
 def container() -> Container:
     """This container's dependencies, built on the first call."""
     global _container
+    own = getattr(_thread, "container", None)
+    if own is not None:
+        return own
     with _lock:
         if _container is None:
             _container = Container(load_settings())
         return _container
+
+
+@contextmanager
+def container_for_thread(own: Container) -> Iterator[Container]:
+    """While inside, this thread's functions use ``own`` (one simulated Lambda container per worker thread)."""
+    previous = getattr(_thread, "container", None)
+    _thread.container = own
+    try:
+        yield own
+    finally:
+        _thread.container = previous
 
 
 def use_container(replacement: Container | None) -> None:

@@ -14,7 +14,9 @@ from storywink.storage.media import MediaStore
 
 
 def crash_injector(settings: Settings) -> CrashInjector | None:
-    return CrashInjector(settings.crash_at, settings.crash_times, settings.crash_kind) if settings.crash_at else None
+    if settings.crash_at is None:
+        return None
+    return CrashInjector(settings.crash_at, settings.crash_times, settings.crash_kind, settings.crash_rate)
 
 
 def story_provider_with_faults(

@@ -2,6 +2,8 @@
 
 When ``CRASH_AT`` names a point, the wiring wraps the dependency that makes that side effect, and the
 first ``CRASH_TIMES`` (default 1) side effects for each key in this container crash; later ones pass.
+With ``CRASH_RATE`` instead, each side effect crashes with that probability (a draw seeded by the key and
+the call's number, so a retry draws afresh).
 With ``CRASH_KIND=raise`` (the default) the crash is ``InjectedCrash``, deliberately not a
 ``ProviderError``: the runner treats it as a crash, releases the task and the message comes back soon.
 With ``CRASH_KIND=kill`` it is ``ContainerKilled``, which nothing in the worker catches: like a Lambda
@@ -17,6 +19,7 @@ Points:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from storywink.providers.base import StoryProvider, StoryRequest, StoryResult
@@ -38,23 +41,31 @@ class ContainerKilled(BaseException):
 class CrashInjector:
     """Counts side effects per key and raises for the first ``times`` of each."""
 
-    def __init__(self, point: str, times: int, kind: str = "raise") -> None:
+    def __init__(self, point: str, times: int, kind: str = "raise", rate: float | None = None) -> None:
         if point not in CRASH_POINTS:
             raise ValueError(f"Unknown crash point {point!r}; known: {', '.join(sorted(CRASH_POINTS))}")
         self.point = point
         self.times = times
         self.kind = kind
+        self.rate = rate
         self._crashes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def after(self, key: str) -> None:
         with self._lock:
             crashes = self._crashes.get(key, 0)
-            if crashes >= self.times:
+            if self.rate is None and crashes >= self.times:
                 return
             self._crashes[key] = crashes + 1
+        if self.rate is not None and _draw(self.point, key, crashes) >= self.rate:
+            return
         message = f"crash: injected at {self.point} for {key} ({crashes + 1} of {self.times})"
         raise ContainerKilled(message) if self.kind == "kill" else InjectedCrash(message)
+
+
+def _draw(point: str, key: str, call: int) -> float:
+    digest = hashlib.blake2b(f"{point}|{key}|{call}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 class CrashAfterStory:

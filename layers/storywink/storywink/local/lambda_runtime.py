@@ -26,7 +26,7 @@ def load_handler(code_uri: Path, handler: str) -> Handler:
 @dataclass
 class LocalLambdaContext:
     function_name: str
-    timeout_seconds: int = 30
+    timeout_seconds: float = 30
     memory_limit_in_mb: int = 1024
     region: str = "us-east-1"
     account_id: str = "123456789012"

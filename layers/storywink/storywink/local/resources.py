@@ -7,6 +7,7 @@ machine's definition file), resolved the way CloudFormation would.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ class Schedule:
     function_name: str
     handler: str
     rate_seconds: float
-    timeout_seconds: int
+    timeout_seconds: float
 
 
 RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -61,6 +62,8 @@ class LocalResources:
     definitions: dict[str, str] = field(default_factory=dict)
     mappings: list[EventSourceMapping] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    # Function (logical id) -> its ReservedConcurrentExecutions, where the template sets one.
+    reserved_concurrency: dict[str, int] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     # WebSocket API route key -> the function (logical id) its integration invokes.
     websocket_routes: dict[str, str] = field(default_factory=dict)
@@ -82,8 +85,18 @@ def substitute_definition(text: str, substitutions: dict[str, Any]) -> str:
 
 
 class TemplateProvisioner:
-    def __init__(self, template_path: Path, clients: Any, stack_name: str, region: str, parameters: dict[str, Any]):
+    def __init__(
+        self,
+        template_path: Path,
+        clients: Any,
+        stack_name: str,
+        region: str,
+        parameters: dict[str, Any],
+        time_scale: float = 1.0,
+    ):
         self.root = template_path.parent
+        # Durations the cloud counts down (visibility timeouts, Lambda timeouts, schedules) run this much faster.
+        self.time_scale = time_scale
         self.template = load_template(template_path)
         self.clients = clients  # callable: service name -> boto3 client
         self.result = LocalResources(stack_name=stack_name, region=region)
@@ -128,6 +141,9 @@ class TemplateProvisioner:
                     continue  # waits for the queue it points at (a DLQ) to exist
                 attributes = {k: str(properties[k]).lower() if isinstance(properties[k], bool) else str(properties[k])
                               for k in QUEUE_ATTRIBUTES if k in properties}
+                for timed in ("VisibilityTimeout", "DelaySeconds"):
+                    if timed in attributes and int(attributes[timed]) > 0:
+                        attributes[timed] = str(max(1, math.ceil(int(attributes[timed]) * self.time_scale)))
                 if "RedrivePolicy" in properties:
                     attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
                 name = properties.get("QueueName") or self.physical_name(logical_id)
@@ -239,6 +255,8 @@ class TemplateProvisioner:
         self.result.environment = environment
 
     def _event_sources(self, logical_id: str, properties: dict[str, Any], globals_: dict[str, Any]) -> None:
+        if "ReservedConcurrentExecutions" in properties:
+            self.result.reserved_concurrency[logical_id] = int(resolve(properties["ReservedConcurrentExecutions"], self.ctx))
         for event in properties.get("Events", {}).values():
             if event["Type"] in ("Schedule", "ScheduleV2"):
                 schedule = resolve(event["Properties"], self.ctx)
@@ -246,8 +264,8 @@ class TemplateProvisioner:
                     Schedule(
                         function_name=logical_id,
                         handler=properties.get("Handler", globals_.get("Handler", "")),
-                        rate_seconds=rate_seconds(schedule.get("ScheduleExpression") or schedule["Schedule"]),
-                        timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+                        rate_seconds=rate_seconds(schedule.get("ScheduleExpression") or schedule["Schedule"]) * self.time_scale,
+                        timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))) * self.time_scale,
                     )
                 )
                 continue
@@ -265,7 +283,7 @@ class TemplateProvisioner:
                     batch_size=int(source.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
                     maximum_concurrency=int(source.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
-                    timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+                    timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))) * self.time_scale,
                     memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
                 )
             )

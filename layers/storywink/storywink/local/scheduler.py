@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from storywink.local.lambda_runtime import Handler, LocalLambdaContext
 from storywink.local.resources import Schedule
@@ -24,9 +25,10 @@ def scheduled_event(schedule: Schedule) -> dict:
 class LocalScheduler:
     """Runs one schedule every ``rate_seconds × time_scale`` seconds until stopped."""
 
-    def __init__(self, schedule: Schedule, handler: Handler, time_scale: float = 1.0) -> None:
+    def __init__(self, schedule: Schedule, handler: Handler, runtime: Any, time_scale: float = 1.0) -> None:
         self.schedule = schedule
         self.handler = handler
+        self.runtime = runtime
         self.interval = schedule.rate_seconds * time_scale
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -44,8 +46,11 @@ class LocalScheduler:
 
     def run_once(self) -> object:
         self.runs += 1
-        context = LocalLambdaContext(self.schedule.function_name, timeout_seconds=self.schedule.timeout_seconds)
-        return self.handler(scheduled_event(self.schedule), context)
+        schedule = self.schedule
+        context = LocalLambdaContext(schedule.function_name, timeout_seconds=schedule.timeout_seconds)
+        return self.runtime.invoke(
+            schedule.function_name, 128, schedule.timeout_seconds, self.handler, scheduled_event(schedule), context
+        )
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

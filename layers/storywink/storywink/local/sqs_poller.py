@@ -15,6 +15,7 @@ from typing import Any
 
 from storywink.faults.crash import ContainerKilled
 from storywink.local.lambda_runtime import Handler, LocalLambdaContext
+from storywink.local.runtime import InvocationTimedOut
 from storywink.observability import logger
 
 
@@ -28,7 +29,7 @@ class EventSourceMapping:
     batch_size: int
     report_batch_item_failures: bool
     maximum_concurrency: int
-    timeout_seconds: int
+    timeout_seconds: float
     memory_mb: int
 
 
@@ -68,8 +69,10 @@ class SqsPoller:
         sqs: Any,
         region: str,
         workers: int,
+        runtime: Any,
     ) -> None:
         self.mapping = mapping
+        self.runtime = runtime  # storywink.local.runtime: FastRuntime or FaithfulRuntime
         self.handler = handler
         self.sqs = sqs
         self.region = region
@@ -121,11 +124,15 @@ class SqsPoller:
             memory_limit_in_mb=self.mapping.memory_mb,
             region=self.region,
         )
+        event = sqs_event(received, self.mapping.queue_arn, self.region)
+        mapping = self.mapping
         try:
-            response = self.handler(sqs_event(received, self.mapping.queue_arn, self.region), context)
-        except ContainerKilled:
+            response = self.runtime.invoke(
+                mapping.function_name, mapping.memory_mb, mapping.timeout_seconds, self.handler, event, context
+            )
+        except (ContainerKilled, InvocationTimedOut):
             # As after a Lambda timeout: nothing is deleted, the batch stays in flight until its visibility ends.
-            logger.warning("container killed mid-batch", extra={"function": self.mapping.function_name})
+            logger.warning("invocation died mid-batch", extra={"function": self.mapping.function_name})
             return len(received)
         except Exception:  # noqa: BLE001 - a function error: the whole batch stays for redelivery
             logger.exception("handler raised: the whole batch will be redelivered", extra={"function": self.mapping.function_name})

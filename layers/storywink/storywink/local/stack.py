@@ -17,9 +17,11 @@ import boto3
 import httpx
 
 from storywink.auth.local_issuer import LocalIssuer, load_or_create_issuer
+from storywink.local.faithful import api_container, faithful_environment, faithful_parameters
 from storywink.local.lambda_runtime import load_handler
 from storywink.local.moto_patches import apply_moto_patches
 from storywink.local.resources import LocalResources, TemplateProvisioner
+from storywink.local.runtime import FaithfulRuntime, FastRuntime
 from storywink.local.scheduler import LocalScheduler
 from storywink.local.sqs_poller import SqsPoller
 from storywink.local.template import repo_root
@@ -31,6 +33,8 @@ STACK_FILE = "stack.json"
 FLAGS_FILE = "feature-flags.json"
 # Local runs favour quick feedback over cloud-sized waits; everything else is the template's default.
 LOCAL_PARAMETERS = {"Environment": "dev", "AllowedOrigins": "*", "TransientRetryIntervalSeconds": "1"}
+# Fast mode: every worker thread of every function shares this process's pool.
+FAST_POOL = {"DATABASE_POOL_SIZE": "20", "DATABASE_MAX_OVERFLOW": "20"}
 
 
 def free_port() -> int:
@@ -55,6 +59,10 @@ class StackOptions:
     max_workers_per_queue: int = 4
     # Schedules (rate(1 minute)) run this much faster or slower: 0.05 makes a minute three seconds.
     schedule_time_scale: float = 1.0
+    # Cloud-faithful mode (see storywink.local.faithful): the template's concurrency, a container per
+    # worker, every timeout of the template times time_scale, and latency-only providers.
+    faithful: bool = False
+    time_scale: float = 1.0
     extra_environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,6 +73,7 @@ class LocalStack:
         self.issuer: LocalIssuer | None = None
         self.pollers: list[SqsPoller] = []
         self.schedulers: dict[str, LocalScheduler] = {}
+        self.runtime: FastRuntime | FaithfulRuntime = FastRuntime()
         self.api_url = ""
         self.websocket_url = ""
         self.moto_endpoint = ""
@@ -165,12 +174,16 @@ class LocalStack:
     def _provision(self) -> None:
         from storywink.wiring import use_container
 
+        template_path = repo_root() / "template.yaml"
+        options = self.options
+        local_parameters = faithful_parameters(template_path, options.time_scale) if options.faithful else LOCAL_PARAMETERS
         provisioner = TemplateProvisioner(
-            repo_root() / "template.yaml",
+            template_path,
             self._client,
             stack_name="storywink-local",
             region=REGION,
-            parameters={**LOCAL_PARAMETERS, **self.options.parameters},
+            parameters={**local_parameters, **options.parameters},
+            time_scale=options.time_scale if options.faithful else 1.0,
         )
         self.resources = provisioner.provision()
         self._code_uri = provisioner.code_uri
@@ -194,13 +207,13 @@ class LocalStack:
                 # The local WebSocket gateway serves the management API that pushes go through.
                 "WEBSOCKET_ENDPOINT": f"http://127.0.0.1:{self._websocket_port}",
                 "POWERTOOLS_TRACE_DISABLED": "true",
-                # Every worker thread of every function shares this process's pool.
-                "DATABASE_POOL_SIZE": "20",
-                "DATABASE_MAX_OVERFLOW": "20",
+                **(faithful_environment(options.time_scale) if options.faithful else FAST_POOL),
                 **flags,
                 **self.options.extra_environment,
             }
         )
+        if options.faithful:
+            self.runtime = FaithfulRuntime(options.time_scale, self.resources.reserved_concurrency)
         # Every function of this process builds its dependencies afresh from the environment just set.
         use_container(None)
 
@@ -209,8 +222,10 @@ class LocalStack:
         sqs = self._client("sqs")
         for mapping in self.resources.mappings:
             handler = load_handler(self._code_uri(mapping.function_name), mapping.handler)
-            workers = max(1, min(mapping.maximum_concurrency, self.options.max_workers_per_queue))
-            poller = SqsPoller(mapping, handler, sqs, REGION, workers)
+            # Faithful: as many environments as the mapping's MaximumConcurrency, like Lambda's poller.
+            cap = mapping.maximum_concurrency if self.options.faithful else self.options.max_workers_per_queue
+            workers = max(1, min(mapping.maximum_concurrency, cap))
+            poller = SqsPoller(mapping, handler, sqs, REGION, workers, self.runtime)
             poller.start()
             self.pollers.append(poller)
 
@@ -218,7 +233,9 @@ class LocalStack:
         assert self.resources is not None
         for schedule in self.resources.schedules:
             handler = load_handler(self._code_uri(schedule.function_name), schedule.handler)
-            scheduler = LocalScheduler(schedule, handler, self.options.schedule_time_scale)
+            # Faithful schedules are scaled with everything else (by the provisioner).
+            scale = 1.0 if self.options.faithful else self.options.schedule_time_scale
+            scheduler = LocalScheduler(schedule, handler, self.runtime, scale)
             scheduler.start()
             self.schedulers[schedule.function_name] = scheduler
 
@@ -242,7 +259,7 @@ class LocalStack:
         from storywink.wiring import container
 
         assert self.issuer is not None
-        app = create_app(container())
+        app = create_app(api_container(self.resources) if self.options.faithful else container())
         jwks_path = self.issuer.jwks_path
         app.add_api_route(
             "/.well-known/jwks.json",

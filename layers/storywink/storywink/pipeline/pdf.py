@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -35,8 +36,9 @@ class Printed:
 class RenderPdf:
     kind = JobStep.PDF
 
-    def __init__(self, media: MediaStore) -> None:
+    def __init__(self, media: MediaStore, render: Callable[[PrintBook], bytes] = render_book_pdf) -> None:
         self.media = media
+        self.render = render
 
     def prepare(self, session: Session, task: PdfTask) -> StepOutcome | PdfPlan:
         book = load_book(session, task.book_id)
@@ -61,7 +63,7 @@ class RenderPdf:
         )
 
     def perform(self, plan: PdfPlan) -> Printed:
-        document = render_book_pdf(
+        document = self.render(
             PrintBook(
                 title=plan.title,
                 child_name=plan.child_name,

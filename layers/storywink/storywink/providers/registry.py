@@ -13,10 +13,12 @@ from storywink.providers.base import IllustrationProvider, StoryProvider
 _STORY_PROVIDERS = {
     "offline": ("storywink.providers.offline.story:OfflineStoryProvider", False),
     "openai": ("storywink.providers.openai.story:OpenAIStoryProvider", True),
+    "simulated": ("storywink.providers.simulated:SimulatedStoryProvider", True),
 }
 _ILLUSTRATION_PROVIDERS = {
     "offline": ("storywink.providers.offline.illustration:OfflineIllustrationProvider", False),
     "openai": ("storywink.providers.openai.illustration:OpenAIIllustrationProvider", True),
+    "simulated": ("storywink.providers.simulated:SimulatedIllustrationProvider", True),
 }
 
 
