@@ -6,6 +6,7 @@ import uuid
 
 from storywink.db.tables import JobRun, Page
 from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus
+from storywink.services.status import BookStatusService
 
 
 def test_a_draft_reports_nothing_started(client, auth, book_with_photos):
@@ -28,6 +29,7 @@ def test_progress_counts_pages_and_jobs(client, auth, book_with_photos, session,
     session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.FAILED, error_message="timeout"))
     session.add(JobRun(book_id=book_id, step=JobStep.STORY, status=JobStatus.SUCCEEDED))
     session.add(JobRun(book_id=book_id, page_id=pages[2].id, step=JobStep.ILLUSTRATION, status=JobStatus.RUNNING))
+    BookStatusService(session).work_started(book_id, JobStep.ILLUSTRATION)  # as the page's claim does
     session.commit()
     progress = client.get(f"/v1/books/{book['id']}/status", headers=auth()).json()
     assert progress == {

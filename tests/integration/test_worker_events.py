@@ -344,7 +344,7 @@ def test_two_copies_processed_at_once_leave_exactly_one_result(book_with_photos,
     assert [p.moderation_status for p in pages_of(session, book["id"])] == [ModerationStatus.OK]
     listing = media.s3.list_objects_v2(Bucket=media.bucket, Prefix=f"books/{book['id']}/illustrations/")
     assert listing["KeyCount"] == 1
-    assert event_count(session, book["id"]) == 3  # generating, illustrating, page.illustrated: once
+    assert event_count(session, book["id"]) == 4  # generating, illustrating, work.started, page.illustrated: once
 
 
 def with_token(event: dict, token: str) -> dict:

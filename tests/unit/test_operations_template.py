@@ -70,8 +70,14 @@ def dashboard_body() -> str:
 
 
 def dashboard_widgets() -> list[dict]:
-    """The widgets, each ${Name} replaced by the placeholder <Name>."""
-    return json.loads(SUBSTITUTION.sub(lambda match: f"<{match.group(1)}>", dashboard_body()))["widgets"]
+    """The widgets, each ${Parameter} replaced by its default and each other ${Name} by the placeholder <Name>."""
+    parameters = TEMPLATE["Parameters"]
+
+    def placeholder(match: re.Match) -> str:
+        name = match.group(1)
+        return str(parameters[name]["Default"]) if name in parameters else f"<{name}>"
+
+    return json.loads(SUBSTITUTION.sub(placeholder, dashboard_body()))["widgets"]
 
 
 def dashboard_metric_rows() -> list[list]:
@@ -167,12 +173,21 @@ def test_http_api_p95_latency_alarm_fires_above_two_seconds():
     assert alarm_property(alarm, "Threshold") == 2000
 
 
-def test_illustration_queue_alarms_when_a_page_waits_more_than_fifteen_minutes():
-    (alarm,) = alarms_on(
-        "AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": ["IllustrationQueue", "QueueName"]}
-    )
+@pytest.mark.parametrize("queue", sorted(DEAD_LETTER_QUEUES))
+def test_step_queue_alarms_when_its_oldest_message_has_waited_too_long(queue):
+    (alarm,) = alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": [queue, "QueueName"]})
 
-    assert alarm_property(alarm, "Threshold") == 15 * 60
+    assert alarm_property(alarm, "Statistic") == "Maximum"
+    assert alarm_property(alarm, "Threshold") == {"Ref": "QueueAgeAlarmSeconds"}
+    assert alarm_property(alarm, "ComparisonOperator") == "GreaterThanThreshold"
+
+
+def test_queue_age_alarms_go_off_long_before_a_waiting_task_could_time_out():
+    """A task's timeout runs from the moment it is queued: the backlog alarm comes first, by far."""
+    parameters = TEMPLATE["Parameters"]
+    timeouts = [spec["Default"] for name, spec in parameters.items() if name.endswith("TimeoutSeconds")]
+
+    assert all(parameters["QueueAgeAlarmSeconds"]["Default"] * 10 < timeout for timeout in timeouts)
 
 
 # ---------------------------------------------------------------- gradual deployment
@@ -233,9 +248,13 @@ def test_dashboard_body_is_json_once_substituted():
     assert dashboard_widgets()
 
 
-def test_dashboard_substitutes_only_resources_and_pseudo_parameters_that_exist():
+def test_dashboard_substitutes_only_resources_parameters_and_pseudo_parameters_that_exist():
     for reference in SUBSTITUTION.findall(dashboard_body()):
-        assert reference.split(".", 1)[0] in RESOURCES or reference in {"AWS::Region", "AWS::AccountId"}, reference
+        assert (
+            reference.split(".", 1)[0] in RESOURCES
+            or reference in TEMPLATE["Parameters"]
+            or reference in {"AWS::Region", "AWS::AccountId"}
+        ), reference
 
 
 @pytest.mark.parametrize("queue", sorted(QUEUES))

@@ -49,7 +49,7 @@ def test_the_environment_chooses_the_provider(monkeypatch):
 
 def test_an_unknown_story_provider_is_refused_with_the_known_names(monkeypatch):
     monkeypatch.setenv("STORY_PROVIDER", "gpt-9000")
-    with pytest.raises(ConfigurationError, match="STORY_PROVIDER: .*'offline' or 'openai'"):
+    with pytest.raises(ConfigurationError, match="STORY_PROVIDER: .*'offline', 'openai' or 'simulated'"):
         load_settings()
 
 

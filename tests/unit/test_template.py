@@ -100,7 +100,11 @@ def test_worker_reports_partial_batch_failures(worker):
 def test_worker_sets_a_batch_size_and_a_maximum_concurrency(worker):
     for event in sqs_events(worker):
         assert isinstance(event["BatchSize"], int) and event["BatchSize"] >= 1
-        assert event["ScalingConfig"]["MaximumConcurrency"] >= 2  # the lowest value Lambda accepts
+        concurrency = event["ScalingConfig"]["MaximumConcurrency"]
+        if isinstance(concurrency, dict):  # a parameter: its default and its floor
+            parameter = TEMPLATE["Parameters"][concurrency["Ref"]]
+            concurrency = min(parameter["Default"], parameter["MinValue"])
+        assert concurrency >= 2  # the lowest value Lambda accepts
 
 
 @pytest.mark.parametrize("worker", WORKERS)

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     # After a crash the record comes back this soon, not after the queue's whole visibility timeout.
     crash_redelivery_seconds: int = Field(10, ge=0, le=43_200, alias="CRASH_REDELIVERY_SECONDS")
 
+    # Admission (README: Capacity and admission), as template.yaml sets the workers: concurrent story and
+    # illustration tasks of the standard and the premium line (their queues' MaximumConcurrency), pages of
+    # one book sent at once (the Map's MaxConcurrency), and a task's duration before there is history.
+    story_concurrency: int = Field(7, ge=1, alias="STORY_CONCURRENCY")
+    priority_story_concurrency: int = Field(3, ge=1, alias="PRIORITY_STORY_CONCURRENCY")
+    illustration_concurrency: int = Field(14, ge=1, alias="ILLUSTRATION_CONCURRENCY")
+    priority_illustration_concurrency: int = Field(6, ge=1, alias="PRIORITY_ILLUSTRATION_CONCURRENCY")
+    illustration_pages_in_parallel: int = Field(4, ge=1, alias="ILLUSTRATION_MAX_CONCURRENCY")
+    story_seconds_per_request: float = Field(30.0, gt=0, alias="STORY_SECONDS_PER_REQUEST")
+    illustration_seconds_per_request: float = Field(40.0, gt=0, alias="ILLUSTRATION_SECONDS_PER_REQUEST")
+
     # {"story": {"dlq": url, "source": url}, ...}: the step dead-letter queues and where a redrive sends them.
     dead_letter_queues: str | None = Field(None, alias="DEAD_LETTER_QUEUES")
 

@@ -3,9 +3,10 @@
 `container()` validates the settings on first use — a handler module calls it at import, so a bad
 value fails the cold start — and every dependency below is built on first use and kept for the
 container's life: the database (one small pool), the AWS clients, the media store, the AI providers
-(behind fault injection when the settings ask for it), the step runner, the feature flags, and the
-publishers that hear about committed status events. Handlers read what they need from here and pass
-it on; nothing below them looks anything up by itself.
+(behind fault injection when the settings ask for it), the step runner, the feature flags, the
+publishers that hear about committed status events, and the capacity a waiting book's start is
+estimated from. Handlers read what they need from here and pass it on; nothing below them looks
+anything up by itself.
 
 The local stack and the tests replace the container with `use_container(...)`; the local stack's faithful
 mode gives each simulated Lambda container (a worker thread) its own with `container_for_thread(...)`.
@@ -24,6 +25,7 @@ from storywink.auth.verifier import TokenVerifier
 from storywink.aws import AwsClients
 from storywink.config import Settings, load_settings
 from storywink.db.engine import Database
+from storywink.domain.admission import Capacity, StepCapacity
 from storywink.faults import (
     crash_injector,
     illustration_provider_with_faults,
@@ -41,6 +43,7 @@ from storywink.realtime.connections import ConnectionStore
 from storywink.realtime.gateway import ConnectionGateway, management_client
 from storywink.realtime.live import LivePublisher
 from storywink.realtime.sse import BookEventWaiter
+from storywink.services.admission import CAPACITY
 from storywink.services.events import PUBLISHERS, Publisher
 from storywink.services.generation import Generation
 from storywink.storage.media import MediaStore
@@ -55,7 +58,8 @@ class Container:
         self.aws = AwsClients(settings)
         # Shared with every session the database makes: committed status events go to these.
         self.publishers: list[Publisher] = []
-        self.database = Database(settings, session_info={PUBLISHERS: self.publishers})
+        # Shared with every session too: the capacity a waiting book's estimate is computed from.
+        self.database = Database(settings, session_info={PUBLISHERS: self.publishers, CAPACITY: capacity(settings)})
         self.publishers.append(self.book_event_waiter)
         if self.live is not None:
             self.publishers.append(self.live)
@@ -155,6 +159,22 @@ class Container:
 
     def close(self) -> None:
         self.database.dispose()
+
+
+def capacity(settings: Settings) -> Capacity:
+    return Capacity(
+        story=StepCapacity(
+            standard=settings.story_concurrency,
+            premium=settings.priority_story_concurrency,
+            default_task_seconds=settings.story_seconds_per_request,
+        ),
+        illustration=StepCapacity(
+            standard=settings.illustration_concurrency,
+            premium=settings.priority_illustration_concurrency,
+            default_task_seconds=settings.illustration_seconds_per_request,
+        ),
+        pages_in_parallel=settings.illustration_pages_in_parallel,
+    )
 
 
 _container: Container | None = None

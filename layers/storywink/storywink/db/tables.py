@@ -81,6 +81,17 @@ class Asset(Timestamps, Base):
 
 class Book(Timestamps, Base):
     __tablename__ = "books"
+    __table_args__ = (
+        # A waiting book's place in its line: the books of the same status and line whose wait began earlier.
+        Index(
+            "ix_books_waiting",
+            "status",
+            "queue_priority",
+            "queued_at",
+            "id",
+            postgresql_where=text("queued_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -104,6 +115,11 @@ class Book(Timestamps, Base):
     generation_attempt: Mapped[int] = mapped_column(Integer, default=0)
     execution_arn: Mapped[str | None] = mapped_column(String(2048))
     last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The line its current execution's story and illustration tasks wait in (ExecutionInput.priority).
+    queue_priority: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
+    # Set when the book enters GENERATING or ILLUSTRATING, cleared when that step's first task is claimed
+    # (or the status moves on): the book is waiting for capacity while it is set.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     pages: Mapped[list[Page]] = relationship(
         back_populates="book", order_by="Page.page_number", cascade="all, delete-orphan", passive_deletes=True
@@ -177,9 +193,11 @@ class JobRun(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     task_token: Mapped[str | None] = mapped_column(Text)
 
-    # The sweeper's query: running tasks whose lease has run out.
     __table_args__ = (
+        # The sweeper's query: running tasks whose lease has run out.
         Index("ix_job_runs_running_lease", "lease_expires_at", postgresql_where=text("status = 'RUNNING'")),
+        # A step's latest successful runs: the mean task duration behind a waiting book's estimate.
+        Index("ix_job_runs_step_succeeded", "step", "finished_at", postgresql_where=text("status = 'SUCCEEDED'")),
     )
 
 

@@ -1,9 +1,11 @@
-"""BookProgress, exactly the shape of the seed plan's interface (camelCase on the wire)."""
+"""BookProgress, exactly the shape of the seed plan's interface (camelCase on the wire), plus `queue`
+while the book waits for capacity (omitted otherwise, so a book that is not waiting has the seed's shape)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from storywink.domain.enums import BookStatus
 
@@ -25,7 +27,23 @@ class IllustrationProgress(CamelModel):
     in_progress: int = Field(ge=0)
 
 
+class QueueProgress(CamelModel):
+    """Where a waiting book stands in its line: premium and standard books wait in separate lines, each
+    with capacity of its own (rules: storywink.domain.admission)."""
+
+    position: int = Field(ge=1, description="1 = the next book of its line to start.")
+    estimated_start_seconds: int = Field(
+        ge=0, description="About how many seconds until it starts: a whole task duration per round of its line's capacity."
+    )
+
+
 class BookProgress(CamelModel):
     status: BookStatus
     story_generation: StoryGenerationProgress
     illustrations: IllustrationProgress
+    # Omitted, never null, when the book is not waiting: the seed's fields stay exactly as they were.
+    queue: QueueProgress | SkipJsonSchema[None] = Field(
+        None,
+        exclude_if=lambda queue: queue is None,
+        description="Only while the book waits for capacity: its story or first illustrations are queued, none started.",
+    )

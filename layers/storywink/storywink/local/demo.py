@@ -89,6 +89,8 @@ def describe(status: dict[str, Any]) -> str:
     art = status["illustrations"]
     if status["status"] in FINAL:
         return status["status"]
+    if status.get("queue"):
+        return f"Waiting in line (number {status['queue']['position']}, about {status['queue']['estimatedStartSeconds']} s)"
     if not status["storyGeneration"]["completed"]:
         return "Writing the story"
     if art["completed"] + art["failed"] < art["total"]:

@@ -45,6 +45,8 @@ class IllustratePage:
         if page.moderation_status != ModerationStatus.PENDING or book.status != BookStatus.ILLUSTRATING:
             # Already settled (a late duplicate) or no longer wanted: report it as it is, draw nothing.
             return _settled(page)
+        if book.queued_at is not None:  # the book's first page to be claimed
+            BookStatusService(session).work_started(book.id, JobStep.ILLUSTRATION)
         request = IllustrationRequest(
             book_id=str(book.id),
             page_id=str(page.id),

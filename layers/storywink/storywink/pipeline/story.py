@@ -37,6 +37,8 @@ class WriteStory:
         if book.status != BookStatus.GENERATING:
             # The story was already written (a late duplicate): never overwrite what the parent may have edited.
             return StepOutcome(output=output)
+        if book.queued_at is not None:
+            BookStatusService(session).work_started(book.id, JobStep.STORY)
         request = StoryRequest(
             book_id=str(book.id),
             details=book.details,

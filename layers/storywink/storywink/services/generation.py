@@ -20,7 +20,7 @@ from storywink.db.tables import Book, User
 from storywink.domain import rules
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.errors import Conflict, ServiceUnavailable
-from storywink.domain.execution import ExecutionInput, GenerationMode, execution_name
+from storywink.domain.execution import ExecutionInput, GenerationMode, Priority, execution_name
 from storywink.domain.generation_rules import PageState, check_can_generate, check_can_illustrate, pages_to_retry
 from storywink.flags import FlagStore
 from storywink.observability import logger
@@ -54,17 +54,15 @@ class Generation:
                 book.id, StatusUpdate("page.reset", page_id=page.id, page_status=ModerationStatus.PENDING)
             )
         book.pdf_key = None
-        status_service.update_status(book.id, StatusUpdate("generation.started", book_status=BookStatus.GENERATING))
-        return self._plan(session, book, "FULL", [], correlation_id)
+        started = StatusUpdate("generation.started", book_status=BookStatus.GENERATING)
+        return self._plan(session, book, started, "FULL", [], correlation_id)
 
     def plan_illustration(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         self._require_not_running(session, book)
         check_can_illustrate(book.status)
-        BookStatusService(session).update_status(
-            book.id, StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
-        )
         page_ids = [page.id for page in sorted(book.pages, key=lambda p: p.page_number)]
-        return self._plan(session, book, "ILLUSTRATE", page_ids, correlation_id)
+        started = StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
+        return self._plan(session, book, started, "ILLUSTRATE", page_ids, correlation_id)
 
     def plan_retry(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
@@ -79,8 +77,8 @@ class Generation:
             status_service.update_status(
                 book.id, StatusUpdate("page.retry", page_id=page.id, page_status=ModerationStatus.PENDING)
             )
-        status_service.update_status(book.id, StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING))
-        return self._plan(session, book, "REDO_PAGES", [page.id for page in failed], correlation_id)
+        started = StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING)
+        return self._plan(session, book, started, "REDO_PAGES", [page.id for page in failed], correlation_id)
 
     def launch(self, planned: PlannedStart) -> None:
         """StartExecution for a start the caller has committed; ServiceUnavailable if it does not start."""
@@ -103,13 +101,24 @@ class Generation:
         fail_book(session, book, "The generation could not start.")
 
     def _plan(
-        self, session: Session, book: Book, mode: GenerationMode, page_ids: list, correlation_id: str
+        self,
+        session: Session,
+        book: Book,
+        started: StatusUpdate,
+        mode: GenerationMode,
+        page_ids: list,
+        correlation_id: str,
     ) -> PlannedStart:
+        """Record the execution a start will run, and move the book to its running status (``started``)."""
         state_machine_arn = self._require_state_machine()
+        # The line its tasks will wait in, set first: the start's own event already shows its place there.
+        priority: Priority = "premium" if self._runs_on_priority_queues(session, book) else "standard"
+        book.queue_priority = priority
+        BookStatusService(session).update_status(book.id, started)
         book.generation_attempt += 1
         attempt = book.generation_attempt
         name = execution_name(book.id, attempt)
-        started = PlannedStart(
+        planned = PlannedStart(
             execution_arn=execution_arn(state_machine_arn, name),
             execution_name=name,
             attempt=attempt,
@@ -122,11 +131,11 @@ class Generation:
                 page_ids=page_ids,
                 attempt=attempt,
                 correlation_id=correlation_id,
-                priority="premium" if self._runs_on_priority_queues(session, book) else "standard",
+                priority=priority,
             ),
         )
-        book.execution_arn = started.execution_arn
-        return started
+        book.execution_arn = planned.execution_arn
+        return planned
 
     def _require_state_machine(self) -> str:
         if not self._state_machine_arn:

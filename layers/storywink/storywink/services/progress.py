@@ -1,4 +1,5 @@
-"""BookProgress computed from the database: the book's status, its story job and its pages."""
+"""BookProgress computed from the database: the book's status, its story job, its pages and, while it
+waits for capacity, its place in line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from storywink.db.tables import Book, JobRun, Page
 from storywink.domain.enums import JobStatus, JobStep, ModerationStatus
 from storywink.domain.progress import BookProgress, IllustrationProgress, StoryGenerationProgress
+from storywink.services.admission import book_queue
 
 
 def compute_progress(session: Session, book: Book) -> BookProgress:
@@ -39,6 +41,7 @@ def compute_progress(session: Session, book: Book) -> BookProgress:
             failed=counts.get(ModerationStatus.FAILED, 0) + counts.get(ModerationStatus.FLAGGED, 0),
             in_progress=_pages_being_illustrated(session, book.id),
         ),
+        queue=book_queue(session, book),
     )
 
 

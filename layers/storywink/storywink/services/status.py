@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from storywink.db.tables import Book, BookEvent, Page
-from storywink.domain.enums import BookStatus, ModerationStatus
+from storywink.domain.enums import BookStatus, JobStep, ModerationStatus
 from storywink.domain.errors import Conflict
+from storywink.domain.rules import RUNNING_STATUSES
 from storywink.domain.transitions import book_transition_allowed, page_transition_allowed
 from storywink.observability import logger, metrics
 from storywink.services.events import append_event
@@ -73,6 +74,8 @@ class BookStatusService:
             self._check(book_transition_allowed(book.status, update.book_status), book, update, book.status)
             book.status = update.book_status
             book.status_reason = update.reason
+            # A running status starts a wait for its step's capacity; work_started (or the next status) ends it.
+            book.queued_at = func.clock_timestamp() if update.book_status in RUNNING_STATUSES else None
             self._approve(book, "status", update.book_status)
             changed = True
         if update.page_id is not None and update.page_status is not None:
@@ -96,6 +99,15 @@ class BookStatusService:
         if not changed and not update.data:
             return None
         return self._append_event(book, update)
+
+    def work_started(self, book_id: UUID, step: JobStep) -> BookEvent | None:
+        """A worker claimed a task of the step the book waits for: the book leaves its line, with one
+        `work.started` event whichever of its tasks comes first (None for the others)."""
+        book = self._lock_book(book_id)
+        if book.queued_at is None:
+            return None
+        book.queued_at = None
+        return append_event(self.session, book, "work.started", {"step": step.value})
 
     def _approve(self, obj: Any, column: str, value: Any) -> None:
         self.session.info.setdefault(_APPROVED, {})[(type(obj).__name__, obj.id, column)] = value

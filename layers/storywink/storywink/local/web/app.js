@@ -360,6 +360,12 @@
     if (story.error) storyText = `failed: ${story.error}`;
     else if (story.completed) storyText = "written";
     else if (story.started) storyText = "being written…";
+    const queue = progress && progress.queue;
+    $("queue-line").hidden = !queue;
+    if (queue) {
+      const minutes = Math.max(1, Math.round(queue.estimatedStartSeconds / 60));
+      $("queue-state").textContent = `number ${queue.position} in line, starts in about ${minutes} min`;
+    }
     $("story-state").textContent = storyText;
     $("story-state").dataset.state = story.error ? "failed" : story.completed ? "completed" : story.started ? "started" : "none";
     $("illustrations-completed").textContent = String(counts.completed);
