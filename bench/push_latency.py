@@ -31,7 +31,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from storywink.db.tables import BookEvent
 from storywink.local.stack import LocalStack
-from storywink.services.status import register_publisher, unregister_publisher
+from storywink.wiring import container
 
 USER = "bench-parent"
 POINTS = (50, 95, 99)
@@ -86,8 +86,10 @@ def main() -> int:
         received: dict[str, list[tuple[float, dict]]] = {book_id: [] for book_id in books}
         with ExitStack() as opened:
             sockets = [opened.enter_context(subscribed(stack, book_id)) for book_id in books]
-            register_publisher(on_commit)
-            opened.callback(unregister_publisher, on_commit)
+            # The workers run in this process (fast mode) and share its container's publishers.
+            publishers = container().publishers
+            publishers.append(on_commit)
+            opened.callback(publishers.remove, on_commit)
             deadline = time.monotonic() + args.timeout
             readers = [threading.Thread(target=listen, args=(s, received[b], deadline)) for s, b in zip(sockets, books)]
             for reader in readers:

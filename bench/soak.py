@@ -4,8 +4,8 @@
         --crash-at illustration.after_upload --crash-times 1 --timeout 600
 
 Provider faults (CHAOS_*) and worker crashes (CRASH_*) are set in this process's environment before
-the stack starts; the in-process workers read them on every call. Crashed messages come back after
-one second (redelivery_seconds=1). Exits 1 when a book is lost or hung or an effect happened twice:
+the stack starts; the wiring wraps the providers with them. A crashed worker brings its message back
+after one second (CRASH_REDELIVERY_SECONDS=1). Exits 1 when a book is lost or hung or an effect happened twice:
 that is a correctness failure, not a timing one.
 """
 
@@ -22,11 +22,11 @@ from statistics import mean
 import boto3
 from _common import FINAL, Parent, fmt, local_stack, print_table, query, spread
 from sqlalchemy import select
-from storywink.providers.chaos import ERRORS
-from storywink.providers.crash import CRASH_POINTS
 
 from storywink.db.tables import BookEvent, JobRun
 from storywink.domain.enums import JobStatus, JobStep
+from storywink.faults.chaos import ERRORS
+from storywink.faults.crash import CRASH_POINTS
 from storywink.local.stack import LocalStack
 from storywink.storage import keys
 
@@ -51,7 +51,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def fault_environment(args: argparse.Namespace) -> dict[str, str]:
-    faults = {"CHAOS_FAILURE_RATE": str(args.failure_rate), "CHAOS_ERROR_KIND": args.kind, "CHAOS_SEED": str(args.seed)}
+    faults = {
+        "CHAOS_FAILURE_RATE": str(args.failure_rate),
+        "CHAOS_ERROR_KIND": args.kind,
+        "CHAOS_SEED": str(args.seed),
+        "CRASH_REDELIVERY_SECONDS": "1",
+    }
     if args.crash_at != "none":
         faults |= {"CRASH_AT": args.crash_at, "CRASH_TIMES": str(args.crash_times)}
     return faults
@@ -86,7 +91,7 @@ def main() -> int:
     args = parse_args()
     os.environ.update(fault_environment(args))
     # Every injected fault logs a warning or a crash traceback; the tables below count them instead.
-    with local_stack(log_level="WARNING" if args.verbose else "CRITICAL", redelivery_seconds=1) as stack:
+    with local_stack(log_level="WARNING" if args.verbose else "CRITICAL") as stack:
         parent = Parent(stack)
         book_ids = [parent.make_book(args.pages)["id"] for _ in range(args.books)]
         faults = " ".join(f"{k}={v}" for k, v in fault_environment(args).items())

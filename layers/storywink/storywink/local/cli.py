@@ -24,7 +24,7 @@ def _dev(args: argparse.Namespace) -> int:
         )
     if args.chaos_latency_ms:
         os.environ["CHAOS_LATENCY_MS"] = str(args.chaos_latency_ms)
-    stack = LocalStack(StackOptions(api_port=args.port)).start()
+    stack = LocalStack(StackOptions(api_port=args.port, faithful=args.faithful, time_scale=args.time_scale)).start()
     token = stack.mint_token(args.user)
     print(
         f"Storywink local stack is up (Ctrl-C stops it).\n"
@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
     dev.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
     dev.add_argument("--user", default="dev-user", help="print a token for this user")
+    dev.add_argument(
+        "--faithful", action="store_true",
+        help="cloud-faithful mode: the template's concurrency and timeouts, a container per worker, latency-only providers",
+    )
+    dev.add_argument("--time-scale", type=float, default=1.0, help="with --faithful: every countdown times this (e.g. 0.05)")
     dev.add_argument("--chaos-rate", type=float, default=0.0, help="fail this share of provider calls (0-1)")
     dev.add_argument("--chaos-kind", choices=["transient", "content-policy", "permanent"], default="transient")
     dev.add_argument("--chaos-seed", type=int, default=0)

@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -80,6 +82,7 @@ class LocalStack:
         self.database_url = ""
         self._postgres: Any = None
         self._moto: Any = None
+        self._moto_process: subprocess.Popen[bytes] | None = None
         self._servers: list[tuple[Any, threading.Thread]] = []
         # The template's feature flags, rewritten at every start; edit it to flip a flag while the stack runs.
         self.flags_file = self.options.state_dir / FLAGS_FILE
@@ -115,6 +118,14 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._moto_process is not None:
+            self._moto_process.terminate()
+            try:
+                self._moto_process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._moto_process.kill()
+                self._moto_process.wait()
+            self._moto_process = None
         if self._postgres is not None:
             self._postgres.stop()
             self._postgres = None
@@ -140,6 +151,8 @@ class LocalStack:
         apply_moto_patches()
         if self.options.moto_endpoint:
             self.moto_endpoint = self.options.moto_endpoint
+        elif self.options.faithful:
+            self.moto_endpoint = self._start_moto_process(self.options.moto_port or free_port())
         else:
             from moto.server import ThreadedMotoServer
 
@@ -155,6 +168,23 @@ class LocalStack:
         httpx.post(
             f"{self.moto_endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}
         ).raise_for_status()
+
+    def _start_moto_process(self, port: int) -> str:
+        """The faithful mode's moto runs in a process of its own (its own interpreter and core)."""
+        self._moto_process = subprocess.Popen(
+            [sys.executable, "-m", "storywink.local.moto_process", "--port", str(port)],
+            env={**os.environ, "TZ": "UTC"},
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{endpoint}/moto-api/", timeout=1)
+                return endpoint
+            except httpx.HTTPError:
+                if self._moto_process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto did not start on {endpoint}") from None
+                time.sleep(0.1)
 
     def _start_database(self) -> None:
         from storywink.db import migrate
