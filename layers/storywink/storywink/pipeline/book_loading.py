@@ -14,7 +14,7 @@ def load_book(session: Session, book_id: UUID, *, for_update: bool = False) -> B
     query = select(Book).where(Book.id == book_id).options(selectinload(Book.pages).selectinload(Page.asset))
     if for_update:
         # Re-read under the row lock: the state checked is the state written against.
-        query = query.with_for_update(of=Book).execution_options(populate_existing=True)
+        query = query.with_for_update(of=Book, key_share=True).execution_options(populate_existing=True)
     return session.execute(query).scalar_one()
 
 

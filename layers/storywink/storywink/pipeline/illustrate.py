@@ -95,9 +95,9 @@ def _settled(page: Page) -> StepOutcome:
 def _locked(session: Session, task: IllustrationTask) -> tuple[Book, Page]:
     """The book, then the page, locked and re-read (the status service takes them in the same order)."""
     book = session.execute(
-        select(Book).where(Book.id == task.book_id).with_for_update().execution_options(populate_existing=True)
+        select(Book).where(Book.id == task.book_id).with_for_update(key_share=True).execution_options(populate_existing=True)
     ).scalar_one()
     page = session.execute(
-        select(Page).where(Page.id == task.page_id).with_for_update().execution_options(populate_existing=True)
+        select(Page).where(Page.id == task.page_id).with_for_update(key_share=True).execution_options(populate_existing=True)
     ).scalar_one()
     return book, page

@@ -25,7 +25,7 @@ def get_owned_book(session: Session, owner_id: str, book_id: UUID, *, for_update
         select(Book).where(Book.id == book_id, Book.owner_id == owner_id).options(selectinload(Book.pages).selectinload(Page.asset))
     )
     if for_update:
-        query = query.with_for_update(of=Book)
+        query = query.with_for_update(of=Book, key_share=True)
     book = session.execute(query).scalar_one_or_none()
     if book is None:
         raise NotFound("Book not found.", code="BOOK_NOT_FOUND")

@@ -82,7 +82,7 @@ class BookStatusService:
             page = self.session.execute(
                 select(Page)
                 .where(Page.id == update.page_id, Page.book_id == book_id)
-                .with_for_update()
+                .with_for_update(key_share=True)
                 .execution_options(populate_existing=True)
             ).scalar_one()
             if page.moderation_status != update.page_status:
@@ -113,9 +113,13 @@ class BookStatusService:
         self.session.info.setdefault(_APPROVED, {})[(type(obj).__name__, obj.id, column)] = value
 
     def _lock_book(self, book_id: UUID) -> Book:
-        """Lock the book row and re-read it: concurrent workers serialise here, so sequence numbers never collide."""
+        """Lock the book row and re-read it: concurrent workers serialise here, so sequence numbers never collide.
+
+        FOR NO KEY UPDATE, not FOR UPDATE: inserting a job run or an event takes a KEY SHARE lock on the
+        book (the foreign key), and two transactions that each hold one would deadlock upgrading to FOR
+        UPDATE. A status change never changes the key, so it needs no more than this."""
         return self.session.execute(
-            select(Book).where(Book.id == book_id).with_for_update().execution_options(populate_existing=True)
+            select(Book).where(Book.id == book_id).with_for_update(key_share=True).execution_options(populate_existing=True)
         ).scalar_one()
 
     def _check(self, allowed: bool, book: Book, update: StatusUpdate, current: Any) -> None:
