@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import random
 import sys
 import threading
@@ -365,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
             runtime_usage = stack.runtime.usage
             peak = sampler.peak
 
+    # The summary must be the last thing printed: a worker thread still winding down (an abandoned
+    # invocation) may log its lost database after the stack has stopped.
+    logger.setLevel("CRITICAL")
+    logging.disable(logging.CRITICAL)
     counts = Counter(statuses.get(b, "?") for b in book_ids)
     hung = sum(1 for b in book_ids if statuses.get(b) not in FINAL or histories.get(b, ("RUNNING", []))[0] == "RUNNING")
     timed_out = sum(1 for _, events in histories.values() for e in events if e["type"] in ("TaskTimedOut", "ActivityTimedOut"))

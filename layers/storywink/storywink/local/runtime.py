@@ -9,8 +9,9 @@ until the visibility timeout, and the environment is replaced; a killed environm
 also counts invocations and billed GB-seconds (in simulated time) for cost estimates.
 
 What it cannot do: Python cannot kill a thread, so an abandoned invocation runs on in the background
-(its environment is never used again, and whatever it reports late is judged like any late result).
-A cold start is taken before the invocation's clock starts (see `_environment`).
+(its environment is never used again and is closed when it ends; whatever it reports late is judged
+like any late result). A cold start is taken before the invocation's clock starts (see `_environment`),
+and a scaled timeout keeps a floor of MIN_INVOCATION_SECONDS.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from storywink.faults.crash import ContainerKilled
 from storywink.local.lambda_runtime import Handler
 from storywink.observability import logger
 from storywink.wiring import Container, container_for_thread
+
+# A scaled Lambda timeout never drops below this many real seconds: it would measure how long this
+# machine's interpreter takes to run a few queries, not how the cloud behaves (a Lambda's CPU is its own).
+MIN_INVOCATION_SECONDS = 3.0
 
 
 class InvocationTimedOut(Exception):
@@ -76,17 +81,20 @@ class FaithfulRuntime:
             worker = threading.Thread(target=run, name=f"{function}-invocation", daemon=True)
             started = time.perf_counter()
             worker.start()
-            worker.join(timeout_seconds)
+            worker.join(max(timeout_seconds, MIN_INVOCATION_SECONDS))
             self._bill(function, memory_mb, time.perf_counter() - started)
             if worker.is_alive():
                 self.usage[function].timeouts += 1
                 self._replace_environment()
+                # Its connections go once the abandoned work ends (Lambda would have dropped them at once).
+                threading.Thread(target=_close_after, args=(worker, environment), daemon=True).start()
                 logger.warning("invocation timed out: abandoned", extra={"function": function})
                 raise InvocationTimedOut(function)
             error = outcome.get("error")
             if isinstance(error, ContainerKilled):
                 self.usage[function].killed += 1
                 self._replace_environment()
+                environment.close()
             if error is not None:
                 raise error
             return outcome.get("value")
@@ -116,3 +124,8 @@ class FaithfulRuntime:
         # Lambda bills each invocation by the millisecond, rounded up.
         billed = math.ceil(real_seconds / self.time_scale * 1000) / 1000
         usage.billed_gb_seconds += billed * memory_mb / 1024
+
+
+def _close_after(worker: threading.Thread, environment: Container) -> None:
+    worker.join()
+    environment.close()
