@@ -74,8 +74,13 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             state_dir=tmp_path_factory.mktemp("stack"),
             moto_endpoint=aws_environment,
             database_url=database_url,
-            # A crashed worker's record comes back after a second (the worker sets its visibility).
-            extra_environment={"POWERTOOLS_METRICS_DISABLED": "true", "CRASH_REDELIVERY_SECONDS": "1"},
+            # A crashed worker's record comes back after a second (the worker sets its visibility); a stuck
+            # WebSocket client's push gives up after a second.
+            extra_environment={
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "CRASH_REDELIVERY_SECONDS": "1",
+                "PUSH_TIMEOUT_SECONDS": "1",
+            },
         )
     ).start()
     try:
@@ -112,6 +117,13 @@ class ApiSession:
         return self(
             "POST", f"/v1/books/{book['id']}/photos/confirm", 201, json={"uploadIds": [t["uploadId"] for t in tickets]}
         )
+
+    def make_finished_book(self, photos: list[Path], **fields: Any) -> dict[str, Any]:
+        """A book generated to a final status."""
+        book = self.make_book(photos, **fields)
+        self("POST", f"/v1/books/{book['id']}/generate", 202)
+        self.wait_for(book["id"], FINAL)
+        return book
 
     def wait_for(self, book_id: str, statuses: set[str], timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
