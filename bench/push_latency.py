@@ -9,7 +9,7 @@ time is compared with two "committed" times for the same (book_id, seq):
   transaction, i.e. the transaction's START: for worker events that transaction also did the step's
   work (illustrating, rendering the PDF), so this overstates push latency by up to that work.
 - a status publisher registered in this process (the workers run here), called right after COMMIT
-  and before the live push: the push path alone.
+  beside the hand-off to the push fan-out queue: the push path alone (enqueue, fan-out function, post).
 
 The database, the workers and the client share this machine's clock.
 """
@@ -86,9 +86,8 @@ def main() -> int:
         received: dict[str, list[tuple[float, dict]]] = {book_id: [] for book_id in books}
         with ExitStack() as opened:
             sockets = [opened.enter_context(subscribed(stack, book_id)) for book_id in books]
-            # The workers run in this process (fast mode) and share its container's publishers.
-            publishers = container().publishers
-            publishers.append(on_commit)
+            publishers = container().publishers  # every function of the local stack shares this container
+            publishers.insert(0, on_commit)  # before the hand-off to the fan-out queue
             opened.callback(publishers.remove, on_commit)
             deadline = time.monotonic() + args.timeout
             readers = [threading.Thread(target=listen, args=(s, received[b], deadline)) for s, b in zip(sockets, books)]

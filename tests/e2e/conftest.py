@@ -75,11 +75,13 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             moto_endpoint=aws_environment,
             database_url=database_url,
             # Cloud semantics on a shorter clock: a crashed worker's record comes back after a second (the
-            # worker sets its visibility), leases last two seconds and the sweeper runs every three.
+            # worker sets its visibility), leases last two seconds and the sweeper runs every three; a stuck
+            # WebSocket client's push gives up after a second.
             extra_environment={
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "CRASH_REDELIVERY_SECONDS": "1",
                 "JOB_LEASE_SECONDS": "2",
+                "PUSH_TIMEOUT_SECONDS": "1",
             },
             schedule_time_scale=0.05,
         )
@@ -118,6 +120,13 @@ class ApiSession:
         return self(
             "POST", f"/v1/books/{book['id']}/photos/confirm", 201, json={"uploadIds": [t["uploadId"] for t in tickets]}
         )
+
+    def make_finished_book(self, photos: list[Path], **fields: Any) -> dict[str, Any]:
+        """A book generated to a final status."""
+        book = self.make_book(photos, **fields)
+        self("POST", f"/v1/books/{book['id']}/generate", 202)
+        self.wait_for(book["id"], FINAL)
+        return book
 
     def wait_for(self, book_id: str, statuses: set[str], timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -122,3 +122,65 @@ def test_progress_arrives_over_the_event_stream_when_the_websocket_cannot_connec
     expect(page.locator("#pdf-link")).to_be_visible(timeout=GENERATION_TIMEOUT_MS)
     assert f"/v1/books/{book['id']}/status/stream" in requests
     assert f"/v1/books/{book['id']}/status" not in requests
+
+
+def test_the_page_reconnects_after_its_socket_drops_and_shows_every_event_exactly_once(
+    api, stack, sample_photos, page, paused
+):
+    from storywink.wiring import container
+
+    live = container().require_live()
+    book = api("parent").make_book(sample_photos[:3])
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    sign_in(page, stack, "parent")
+    page.locator(f'.book-card[data-book-id="{book["id"]}"] button').click()
+    expect(page.locator("#live-channel")).to_have_attribute("data-channel", "websocket")
+
+    with paused("IllustrationWorkerFunction"):
+        page.click("#generate")
+        expect(page.locator("#book-status")).to_have_text("ILLUSTRATING", timeout=GENERATION_TIMEOUT_MS)
+        # API Gateway closes the connection (its idle or two-hour limit), and the page cannot get back in
+        # until the book is done: every illustration happens while it is away.
+        stack.websocket_gateway.hold_connects()
+        for subscription in live.store.subscribers(book["id"]):
+            live.gateway.client.delete_connection(ConnectionId=subscription.connection_id)
+        expect(page.locator("#live-channel")).to_have_attribute("data-channel", "offline")
+    try:
+        api("parent").wait_for(book["id"], {"COMPLETED"})
+    finally:
+        stack.websocket_gateway.release_connects()
+
+    expect(page.locator("#book-status")).to_have_text("COMPLETED", timeout=GENERATION_TIMEOUT_MS)
+    expect(page.locator("#live-channel")).to_have_attribute("data-channel", "websocket")
+    expect(page.locator("#illustrations-completed")).to_have_text("3")
+    expect(page.locator("#pdf-link")).to_be_visible(timeout=GENERATION_TIMEOUT_MS)
+    logged = [int(text.lstrip("#")) for text in page.locator("#event-log .seq").all_text_contents()]
+    assert sorted(logged) == list(range(1, max(logged) + 1)), logged  # from the first event, none missed or twice
+    assert page.locator("#event-log li", has_text="book.finished").count() == 1
+    assert len(sockets) >= 2, sockets
+
+
+def test_the_page_pings_its_socket_and_hears_the_pongs(api, stack, sample_photos, page):
+    book = api("parent").make_book(sample_photos[:1])
+    often = {"apiUrl": stack.api_url, "websocketUrl": stack.websocket_url, "pingSeconds": 0.2}
+    page.route("**/local/config.json", lambda route: route.fulfill(json=often))
+    sent: list[str] = []
+    received: list[str] = []
+
+    def watch(socket) -> None:
+        socket.on("framesent", lambda payload: sent.append(payload))
+        socket.on("framereceived", lambda payload: received.append(payload))
+
+    page.on("websocket", watch)
+    sign_in(page, stack, "parent")
+    page.locator(f'.book-card[data-book-id="{book["id"]}"] button').click()
+    expect(page.locator("#live-channel")).to_have_attribute("data-channel", "websocket")
+    for _ in range(100):  # events reach these lists while Playwright waits
+        if sum('"pong"' in frame for frame in received) >= 3:
+            break
+        page.wait_for_timeout(100)
+
+    assert sum('"ping"' in frame for frame in sent) >= 3
+    assert sum('"pong"' in frame for frame in received) >= 3
+    expect(page.locator("#live-channel")).to_have_attribute("data-channel", "websocket")  # pongs keep it open

@@ -23,6 +23,11 @@ WORKERS = {
 }
 
 
+def as_attribute(value: object) -> str:
+    """A template property as SQS spells the attribute (booleans in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 @pytest.fixture(scope="module")
 def sqs(stack):
     return boto3.client("sqs", endpoint_url=stack.moto_endpoint, region_name="us-east-1")
@@ -39,6 +44,11 @@ def test_queue_attributes_match_the_template(stack, sqs, queue):
     for attribute in ("VisibilityTimeout", "MessageRetentionPeriod"):
         if attribute in expected:
             assert int(actual[attribute]) == int(expected[attribute])
+    # FIFO queues (the push fan-out) keep their ordering and deduplication settings.
+    assert actual.get("FifoQueue", "false") == as_attribute(expected.get("FifoQueue", False))
+    for attribute in ("ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"):
+        if attribute in expected:
+            assert actual[attribute] == as_attribute(expected[attribute])
     if "RedrivePolicy" in expected:
         policy = json.loads(actual["RedrivePolicy"])
         dead_letter_queue = expected["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]

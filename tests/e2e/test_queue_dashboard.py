@@ -18,10 +18,7 @@ def admin_session(api, stack):
 
 
 def test_dashboard_json_lists_every_queue_and_recent_executions(api, stack, sample_photos):
-    parent = api("parent")
-    book = parent.make_book(sample_photos[:1])
-    parent("POST", f"/v1/books/{book['id']}/generate", 202)
-    parent.wait_for(book["id"], {"COMPLETED", "PARTIAL", "FAILED"})
+    book = api("parent").make_finished_book(sample_photos[:1])
     board = admin_session(api, stack)("GET", "/v1/admin/queues")
     kinds = {(q["name"], q["kind"]) for q in board["queues"]}
     assert kinds == {(step, kind) for step in STEPS for kind in ("step", "dead-letter")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from sqlalchemy import select
@@ -110,3 +111,32 @@ def test_a_malformed_last_event_id_is_rejected(api, stack, sample_photos):
         headers={"Authorization": f"Bearer {stack.mint_token('parent')}", "Last-Event-ID": "abc"},
     )
     assert response.status_code == 422 and response.json()["error"]["code"] == "INVALID_LAST_EVENT_ID"
+
+
+def test_one_user_may_hold_only_so_many_streams_open_and_a_closed_one_frees_its_slot(api, stack, sample_photos, settings):
+    # A closed client is noticed at the stream's next write: heartbeat often.
+    settings.set(SSE_MAX_STREAMS_PER_USER="2", SSE_HEARTBEAT_SECONDS="0.2")
+    parent = api("parent")
+    book = parent.make_book(sample_photos[:1])
+    token = stack.mint_token("parent")
+    with stream(stack, token, book["id"]) as first, stream(stack, token, book["id"]) as second:
+        # Keep the readers: dropping one mid-stream closes its connection, and so its stream.
+        readers = [EventReader(first), EventReader(second)]
+        assert [reader.read(limit=1)[0]["event"] for reader in readers] == ["snapshot", "snapshot"]
+        with stream(stack, token, book["id"]) as third:
+            assert third.status_code == 429
+            refused = json.loads(third.read())
+        elsewhere = api("someone-else").make_book(sample_photos[:1])
+        with stream(stack, stack.mint_token("someone-else"), elsewhere["id"]) as other:
+            assert other.status_code == 200  # the cap is per user
+    assert int(third.headers["Retry-After"]) >= 1
+    assert refused["error"]["code"] == "TOO_MANY_STREAMS"
+    assert refused["error"]["details"] == {"limit": 2, "open": 2}
+
+    deadline = time.monotonic() + 30
+    while True:  # both streams ended with their clients: their slots come back
+        with stream(stack, token, book["id"]) as again:
+            if again.status_code == 200:
+                break
+        assert time.monotonic() < deadline, "closed streams kept their slots"
+        time.sleep(0.2)

@@ -173,13 +173,20 @@ def test_http_api_p95_latency_alarm_fires_above_two_seconds():
     assert alarm_property(alarm, "Threshold") == 2000
 
 
-@pytest.mark.parametrize("queue", sorted(DEAD_LETTER_QUEUES))
+@pytest.mark.parametrize("queue", sorted(set(DEAD_LETTER_QUEUES) - {"PushFanoutQueue"}))
 def test_step_queue_alarms_when_its_oldest_message_has_waited_too_long(queue):
     (alarm,) = alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": [queue, "QueueName"]})
 
     assert alarm_property(alarm, "Statistic") == "Maximum"
     assert alarm_property(alarm, "Threshold") == {"Ref": "QueueAgeAlarmSeconds"}
     assert alarm_property(alarm, "ComparisonOperator") == "GreaterThanThreshold"
+
+
+def test_push_fanout_queue_alarms_when_live_progress_is_a_minute_late():
+    (alarm,) = alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": ["PushFanoutQueue", "QueueName"]})
+
+    assert alarm_property(alarm, "Statistic") == "Maximum"
+    assert alarm_property(alarm, "Threshold") == 60
 
 
 def test_queue_age_alarms_go_off_long_before_a_waiting_task_could_time_out():

@@ -88,6 +88,65 @@ def test_step_queue_visibility_timeout_is_at_least_six_times_its_workers_timeout
     assert RESOURCES[queue]["Properties"]["VisibilityTimeout"] >= 6 * function_property(worker, "Timeout")
 
 
+# ---------------------------------------------------------------- live pushes
+
+FANOUT_QUEUE = "PushFanoutQueue"
+
+
+def test_push_fanout_queue_keeps_each_books_pushes_in_order_and_once():
+    queue = RESOURCES[FANOUT_QUEUE]["Properties"]
+
+    assert queue["FifoQueue"] is True and queue["QueueName"]["Fn::Sub"].endswith(".fifo")
+    # Ordered and deduplicated per book (the message group), so books do not queue behind each other.
+    assert (queue["DeduplicationScope"], queue["FifoThroughputLimit"]) == ("messageGroup", "perMessageGroupId")
+    assert queue["ContentBasedDeduplication"] is False  # the sender names each message {bookId}-{seq}
+
+
+def test_push_fanout_queue_dead_letters_to_a_fifo_queue_of_its_own():
+    redrive = RESOURCES[FANOUT_QUEUE]["Properties"]["RedrivePolicy"]
+    (dead_letter_queue, _) = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+
+    assert dead_letter_queue != FANOUT_QUEUE and RESOURCES[dead_letter_queue]["Properties"]["FifoQueue"] is True
+    assert RESOURCES[dead_letter_queue]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_the_fanout_function_reads_the_queue_as_fifo_allows():
+    (event,) = sqs_events("PushFanoutFunction")
+
+    assert event["Queue"] == {"Fn::GetAtt": [FANOUT_QUEUE, "Arn"]}
+    assert 1 <= event["BatchSize"] <= 10 and "MaximumBatchingWindowInSeconds" not in event
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert RESOURCES[FANOUT_QUEUE]["Properties"]["VisibilityTimeout"] >= 6 * function_property("PushFanoutFunction", "Timeout")
+
+
+def test_every_function_is_told_where_to_hand_status_changes():
+    assert FUNCTION_GLOBALS["Environment"]["Variables"]["PUSH_FANOUT_QUEUE_URL"] == {"Ref": FANOUT_QUEUE}
+
+
+@pytest.mark.parametrize("function", ["ApiFunction", *WORKERS, "DeadLetterHandlerFunction"])
+def test_every_function_that_changes_a_status_may_only_send_to_the_fanout_queue(function):
+    policies = RESOURCES[function]["Properties"]["Policies"]
+    (statement,) = RESOURCES["PushFanoutEnqueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+
+    assert {"Ref": "PushFanoutEnqueuePolicy"} in policies
+    assert {"Ref": "RealtimePushPolicy"} not in policies  # pushing is the fan-out function's job
+    assert (statement["Action"], statement["Resource"]) == ("sqs:SendMessage", {"Fn::GetAtt": [FANOUT_QUEUE, "Arn"]})
+
+
+def test_subscribe_queues_its_catch_up_in_the_books_turn():
+    assert {"Ref": "PushFanoutEnqueuePolicy"} in RESOURCES["WsSubscribeFunction"]["Properties"]["Policies"]
+
+
+def test_the_websocket_api_has_a_ping_route_for_keepalive():
+    routes = {
+        spec["Properties"]["RouteKey"]: spec["Properties"]["Target"]
+        for spec in resources_of_type("AWS::ApiGatewayV2::Route").values()
+    }
+
+    assert routes["ping"] == routes["subscribe"]
+    assert "WebSocketPingRoute" in RESOURCES["WebSocketDeployment"]["DependsOn"]
+
+
 # ---------------------------------------------------------------- functions
 
 

@@ -90,9 +90,19 @@ class Settings(BaseSettings):
     connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
     websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")
     connection_ttl_seconds: int = Field(2 * 3600, ge=1, alias="CONNECTION_TTL_SECONDS")
+    # The FIFO queue a committed status change is handed to; the fan-out function pushes it to subscribers.
+    push_fanout_queue_url: str | None = Field(None, alias="PUSH_FANOUT_QUEUE_URL")
+    # One post_to_connection may take this long to connect and as long again to answer; it is not retried.
+    push_timeout_seconds: float = Field(2.0, gt=0, le=10, alias="PUSH_TIMEOUT_SECONDS")
+    # A subscriber whose post timed out is skipped this long, so it cannot slow its book's next pushes.
+    push_stall_seconds: int = Field(60, ge=1, alias="PUSH_STALL_SECONDS")
     # SSE: heartbeat comment interval, and how long one response stays open (bounded under Lambda).
     sse_heartbeat_seconds: float = Field(15.0, gt=0, alias="SSE_HEARTBEAT_SECONDS")
     sse_window_seconds: float = Field(25.0, gt=0, alias="SSE_WINDOW_SECONDS")
+    # Event streams one user may hold open at once (each holds a Lambda under API Gateway), and how long a
+    # stream's slot stays taken without being renewed (a crashed stream frees its slot after this).
+    sse_max_streams_per_user: int = Field(2, ge=1, alias="SSE_MAX_STREAMS_PER_USER")
+    sse_stream_lease_seconds: int = Field(60, ge=5, alias="SSE_STREAM_LEASE_SECONDS")
 
     # Feature flags: a local JSON file (the local stack), else an AppConfig profile, else every default.
     feature_flags_file: str | None = Field(None, alias="FEATURE_FLAGS_FILE")
@@ -157,7 +167,7 @@ class Settings(BaseSettings):
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "state_machine_arn", "connections_table", "websocket_endpoint",
-        mode="before",
+        "push_fanout_queue_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -40,8 +40,9 @@ from storywink.pipeline.sqs_batch import Redelivery
 from storywink.providers.base import IllustrationProvider, StoryProvider
 from storywink.providers.registry import build_illustration_provider, build_story_provider
 from storywink.realtime.connections import ConnectionStore
+from storywink.realtime.fanout import ENQUEUE_CLIENT_CONFIG, FanoutEnqueuer
 from storywink.realtime.gateway import ConnectionGateway, management_client
-from storywink.realtime.live import LivePublisher
+from storywink.realtime.live import LiveProgress
 from storywink.realtime.sse import BookEventWaiter
 from storywink.services.admission import CAPACITY
 from storywink.services.events import PUBLISHERS, Publisher
@@ -61,8 +62,8 @@ class Container:
         # Shared with every session too: the capacity a waiting book's estimate is computed from.
         self.database = Database(settings, session_info={PUBLISHERS: self.publishers, CAPACITY: capacity(settings)})
         self.publishers.append(self.book_event_waiter)
-        if self.live is not None:
-            self.publishers.append(self.live)
+        if self.fanout_enqueuer is not None:
+            self.publishers.append(self.fanout_enqueuer)
 
     # ---------------------------------------------------------------- storage and providers
     @cached_property
@@ -132,20 +133,30 @@ class Container:
         return BookEventWaiter()
 
     @cached_property
-    def live(self) -> LivePublisher | None:
+    def fanout_enqueuer(self) -> FanoutEnqueuer | None:
+        """Hands each committed status change to the push fan-out queue, when this function is told its URL."""
+        queue_url = self.settings.push_fanout_queue_url
+        if queue_url is None:
+            return None
+        return FanoutEnqueuer(self.aws("sqs", ENQUEUE_CLIENT_CONFIG), queue_url)
+
+    @cached_property
+    def live(self) -> LiveProgress | None:
         """WebSocket connections, subscriptions and pushes, when this function is told where they live."""
         settings = self.settings
         if not (settings.connections_table and settings.websocket_endpoint):
             return None
         table = self.aws.resource("dynamodb").Table(settings.connections_table)
-        return LivePublisher(
+        return LiveProgress(
             ConnectionStore(table, settings.connection_ttl_seconds),
-            ConnectionGateway(management_client(settings.websocket_endpoint)),
+            ConnectionGateway(management_client(settings.websocket_endpoint, settings.push_timeout_seconds)),
             self.database,
             self.flags,
+            self.fanout_enqueuer,
+            stall_seconds=settings.push_stall_seconds,
         )
 
-    def require_live(self) -> LivePublisher:
+    def require_live(self) -> LiveProgress:
         if self.live is None:
             raise RuntimeError("CONNECTIONS_TABLE and WEBSOCKET_ENDPOINT must be set for the WebSocket API")
         return self.live

@@ -237,3 +237,16 @@ class UsageCounter(Base):
     bucket: Mapped[str] = mapped_column(Text, primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class StreamLease(Base):
+    """One open Server-Sent Events stream: a user may hold only so many (see services/stream_leases.py).
+    A stream renews its lease while it runs and deletes it when it ends; a crashed one's lease runs out."""
+
+    __tablename__ = "stream_leases"
+    __table_args__ = (Index("ix_stream_leases_user_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

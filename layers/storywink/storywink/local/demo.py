@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import mimetypes
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,9 +11,9 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from websockets.sync.client import connect
 
 from storywink.auth.local_issuer import load_or_create_issuer
+from storywink.local.live_follower import LiveFollower, LiveProgressRefused
 from storywink.local.stack import (
     LOCAL_AUDIENCE,
     LOCAL_ISSUER,
@@ -61,27 +59,31 @@ def upload_photos(api: ApiClient, book_id: str, photos: list[Path]) -> None:
 
 
 def watch(websocket_url: str, token: str, book_id: str, pages: int, start: Callable[[], Any], timeout: float = 600) -> dict[str, Any]:
-    """Subscribe to the book's live progress over the WebSocket API, start generation, and show each
-    pushed update until the book reaches a final status (no polling)."""
+    """Follow the book's live progress over the WebSocket API, start generation once subscribed, and show
+    each pushed update until the book reaches a final status (no polling). A dropped connection is
+    reconnected and resumed from the last event seen (storywink.local.live_follower)."""
     total = pages + 2  # story, one illustration per page, the PDF
-    deadline = time.monotonic() + timeout
-    with connect(f"{websocket_url}/?token={token}", open_timeout=10) as socket, Progress(
+    follower = LiveFollower(websocket_url, token, book_id)
+    with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:
         task = progress.add_task("Starting", total=total)
-        socket.send(json.dumps({"action": "subscribe", "bookId": book_id}))
-        snapshot = json.loads(socket.recv(timeout=10))
-        if snapshot.get("type") != "snapshot":
-            raise SystemExit(f"could not subscribe to the book's progress: {snapshot}")
-        start()
+        frames = follower.frames(timeout=timeout)
         while True:
-            frame = json.loads(socket.recv(timeout=max(1.0, deadline - time.monotonic())))
+            try:
+                frame = next(frames)
+            except LiveProgressRefused as refused:
+                raise SystemExit(f"could not follow the book's progress: {refused}") from None
+            if frame["type"] == "snapshot":
+                start()  # subscribed: every event from now on reaches this client
+                continue
             status = frame["progress"]
             story, art = status["storyGeneration"], status["illustrations"]
             done = int(story["completed"]) + art["completed"] + art["failed"] + int(status["status"] in FINAL - {"FAILED"})
             progress.update(task, completed=done, description=describe(status))
             if status["status"] in FINAL:
+                frames.close()
                 return status
 
 

@@ -26,6 +26,11 @@ QUEUE_ATTRIBUTES = (
     "ReceiveMessageWaitTimeSeconds",
     "VisibilityTimeout",
     "SqsManagedSseEnabled",
+    # FIFO queues (the push fan-out): one message group at a time, in order, deduplicated.
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
 )
 
 

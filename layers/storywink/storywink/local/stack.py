@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import boto3
 import httpx
@@ -27,6 +27,9 @@ from storywink.local.runtime import FaithfulRuntime, FastRuntime
 from storywink.local.scheduler import LocalScheduler
 from storywink.local.sqs_poller import SqsPoller
 from storywink.local.template import repo_root
+
+if TYPE_CHECKING:
+    from storywink.local.websocket_gateway import LocalWebSocketGateway
 
 REGION = "us-east-1"
 LOCAL_ISSUER = "storywink-local"
@@ -76,6 +79,7 @@ class LocalStack:
         self.pollers: list[SqsPoller] = []
         self.schedulers: dict[str, LocalScheduler] = {}
         self.runtime: FastRuntime | FaithfulRuntime = FastRuntime()
+        self.websocket_gateway: LocalWebSocketGateway | None = None
         self.api_url = ""
         self.websocket_url = ""
         self.moto_endpoint = ""
@@ -278,8 +282,8 @@ class LocalStack:
             for route_key, function in self.resources.websocket_routes.items()
         }
         selection = self.resources.websocket_route_selection.removeprefix("$request.body.")
-        gateway = LocalWebSocketGateway(routes, selection_field=selection)
-        self._serve(gateway.app(), self._websocket_port, "websocket-gateway")
+        self.websocket_gateway = LocalWebSocketGateway(routes, selection_field=selection)
+        self._serve(self.websocket_gateway.app(), self._websocket_port, "websocket-gateway")
 
     def _start_api(self) -> None:
         from fastapi.responses import JSONResponse

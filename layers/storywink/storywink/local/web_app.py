@@ -10,6 +10,7 @@ from fastapi import FastAPI, Query
 from fastapi.staticfiles import StaticFiles
 
 from storywink.auth.local_issuer import LocalIssuer
+from storywink.local.live_follower import PING_SECONDS
 
 WEB_DIR = Path(__file__).with_name("web")
 PAGE_PATH = "/app/"
@@ -18,9 +19,10 @@ UserName = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 
 def add_book_page(app: FastAPI, issuer: LocalIssuer, *, api_url: str, websocket_url: str) -> None:
-    config = {"apiUrl": api_url, "websocketUrl": websocket_url}
+    # The page pings its WebSocket as often as the demo's client does (well inside API Gateway's idle limit).
+    config = {"apiUrl": api_url, "websocketUrl": websocket_url, "pingSeconds": PING_SECONDS}
 
-    def page_config() -> dict[str, str]:
+    def page_config() -> dict[str, str | float]:
         return config
 
     def dev_token(user: UserName, plan: Literal["free", "premium"] = "free", admin: bool = False) -> dict[str, str]:

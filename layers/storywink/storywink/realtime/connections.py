@@ -1,7 +1,9 @@
 """WebSocket connections and their book subscriptions, in DynamoDB.
 
 One item per connection (topic "connection") and one per subscription (topic "book:{id}", with the
-last event sequence number delivered to it). The ByTopic index finds a book's subscribers.
+last event sequence number delivered to it, and while its pushes time out, until when it is skipped).
+The ByTopic index finds a book's subscribers; it is eventually consistent, so whoever pushes re-reads
+the subscription itself before sending.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ class Subscription:
     book_id: str
     user_id: str
     last_seq: int
+    stalled_until: int = 0  # epoch seconds; 0 when its pushes go through
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Subscription:
+        return cls(
+            item["connectionId"],
+            item["bookId"],
+            item.get("userId", ""),
+            int(item.get("lastSeq", 0)),
+            int(item.get("stalledUntil", 0)),
+        )
+
+    def stalled(self, now: float) -> bool:
+        return self.stalled_until > now
 
 
 class ConnectionStore:
@@ -59,9 +75,7 @@ class ConnectionStore:
         item = self.table.get_item(
             Key={"connectionId": connection_id, "topic": book_topic(book_id)}, ConsistentRead=True
         ).get("Item")
-        if item is None:
-            return None
-        return Subscription(item["connectionId"], item["bookId"], item.get("userId", ""), int(item.get("lastSeq", 0)))
+        return Subscription.from_item(item) if item else None
 
     def remove_connection(self, connection_id: str) -> None:
         items = self.table.query(KeyConditionExpression=Key("connectionId").eq(connection_id))["Items"]
@@ -96,19 +110,32 @@ class ConnectionStore:
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [
-            Subscription(i["connectionId"], i["bookId"], i.get("userId", ""), int(i.get("lastSeq", 0))) for i in items
-        ]
+        return [Subscription.from_item(item) for item in items]
 
     def advance(self, connection_id: str, book_id: str, seq: int) -> bool:
-        """Record that ``seq`` reached this subscriber; False if the subscription is gone."""
+        """Record that ``seq`` reached this subscriber (and that its pushes go through again). False when the
+        subscription is gone or already further on: a concurrent catch-up got there first."""
+        return self._update(
+            connection_id,
+            book_id,
+            UpdateExpression="SET lastSeq = :seq REMOVE stalledUntil",
+            ConditionExpression="attribute_exists(connectionId) AND lastSeq < :seq",
+            ExpressionAttributeValues={":seq": seq},
+        )
+
+    def stall(self, connection_id: str, book_id: str, until: int) -> bool:
+        """Skip this subscriber until ``until`` (epoch seconds): its last push timed out."""
+        return self._update(
+            connection_id,
+            book_id,
+            UpdateExpression="SET stalledUntil = :until",
+            ConditionExpression="attribute_exists(connectionId)",
+            ExpressionAttributeValues={":until": until},
+        )
+
+    def _update(self, connection_id: str, book_id: str, **update: Any) -> bool:
         try:
-            self.table.update_item(
-                Key={"connectionId": connection_id, "topic": book_topic(book_id)},
-                UpdateExpression="SET lastSeq = :seq",
-                ConditionExpression="attribute_exists(connectionId) AND lastSeq < :seq",
-                ExpressionAttributeValues={":seq": seq},
-            )
+            self.table.update_item(Key={"connectionId": connection_id, "topic": book_topic(book_id)}, **update)
             return True
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

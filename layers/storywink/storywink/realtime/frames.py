@@ -1,4 +1,5 @@
-"""What a live subscriber receives: a snapshot first, then each event with its sequence number."""
+"""What a live subscriber receives: a snapshot first (or, resuming, nothing before the events), then each
+event with its sequence number; errors; and a pong for each ping."""
 
 from __future__ import annotations
 
@@ -24,3 +25,7 @@ def event_frame(event: BookEvent) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
+
+
+def pong_frame() -> dict[str, Any]:
+    return {"type": "pong"}

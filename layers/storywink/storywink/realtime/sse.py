@@ -4,7 +4,8 @@ Each event's `id:` is its per-book sequence number, so a client that reconnects 
 gets exactly the events it missed. Status commits in this process wake the stream at once; commits
 made elsewhere are picked up by a re-read every second. Under Lambda (buffered by Mangum and API
 Gateway) a response covers a bounded window and ends with a `retry:` hint, so EventSource
-reconnects and resumes; the WebSocket API is the push channel there.
+reconnects and resumes; the WebSocket API is the push channel there. Each open stream holds one of its
+user's stream leases (storywink.services.stream_leases) and gives it back when it ends.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from storywink.domain.progress import BookProgress
 from storywink.domain.rules import FINAL_STATUSES
 from storywink.realtime.frames import event_frame, snapshot_frame
 from storywink.services.progress import compute_progress
+from storywink.services.stream_leases import StreamLeaseKeeper
 
 RETRY_MILLISECONDS = 2000
 RECHECK_SECONDS = 1.0
@@ -62,36 +64,47 @@ def stream_window(settings: Settings) -> float | None:
 
 
 def book_event_stream(
-    book_id: UUID, last_event_id: int | None, settings: Settings, database: Database, waiter: BookEventWaiter
+    book_id: UUID,
+    last_event_id: int | None,
+    settings: Settings,
+    database: Database,
+    waiter: BookEventWaiter,
+    lease: StreamLeaseKeeper,
 ) -> Iterator[str]:
-    seen_version = waiter.version(book_id)
-    window = stream_window(settings)
-    started = last_write = time.monotonic()
-    yield f"retry: {RETRY_MILLISECONDS}\n\n"
-    after = last_event_id
-    if after is None:
-        snapshot = _snapshot(database, book_id)
-        if snapshot is None:
-            return  # deleted between the owner check and now
-        seq, status, progress = snapshot
-        yield sse_message(seq, "snapshot", snapshot_frame(str(book_id), seq, progress))
-        if status in FINAL_STATUSES:
-            return
-        after = seq
-    while True:
-        events, final_seq = _events_after(database, book_id, after)
-        for event in events:
-            yield sse_message(event.seq, event.type, event_frame(event))
-            after = event.seq
-            last_write = time.monotonic()
-        if final_seq is not None and after >= final_seq:
-            return  # the book is finished and the client has every event
-        if window is not None and time.monotonic() - started >= window:
-            return
-        seen_version = waiter.wait(book_id, seen_version, timeout=RECHECK_SECONDS)
-        if time.monotonic() - last_write >= settings.sse_heartbeat_seconds:
-            yield ": heartbeat\n\n"
-            last_write = time.monotonic()
+    try:
+        seen_version = waiter.version(book_id)
+        window = stream_window(settings)
+        started = last_write = renewed = time.monotonic()
+        yield f"retry: {RETRY_MILLISECONDS}\n\n"
+        after = last_event_id
+        if after is None:
+            snapshot = _snapshot(database, book_id)
+            if snapshot is None:
+                return  # deleted between the owner check and now
+            seq, status, progress = snapshot
+            yield sse_message(seq, "snapshot", snapshot_frame(str(book_id), seq, progress))
+            if status in FINAL_STATUSES:
+                return
+            after = seq
+        while True:
+            events, final_seq = _events_after(database, book_id, after)
+            for event in events:
+                yield sse_message(event.seq, event.type, event_frame(event))
+                after = event.seq
+                last_write = time.monotonic()
+            if final_seq is not None and after >= final_seq:
+                return  # the book is finished and the client has every event
+            if window is not None and time.monotonic() - started >= window:
+                return
+            seen_version = waiter.wait(book_id, seen_version, timeout=RECHECK_SECONDS)
+            if time.monotonic() - last_write >= settings.sse_heartbeat_seconds:
+                yield ": heartbeat\n\n"
+                last_write = time.monotonic()
+            if time.monotonic() - renewed >= lease.renew_every:
+                lease.renew()
+                renewed = time.monotonic()
+    finally:
+        lease.release()
 
 
 def _snapshot(database: Database, book_id: UUID) -> tuple[int, Any, BookProgress] | None:

@@ -1,19 +1,28 @@
-"""The WebSocket API's routes: $connect (token check), $disconnect, subscribe and unsubscribe."""
+"""The WebSocket API's routes: $connect (token check), $disconnect, subscribe, unsubscribe and ping."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
+
+from pydantic import BaseModel, Field, ValidationError
 
 from storywink.auth.verifier import TokenVerifier
 from storywink.domain.errors import AppError
 from storywink.observability import logger
-from storywink.realtime.frames import error_frame
+from storywink.realtime.frames import error_frame, pong_frame
 from storywink.realtime.gateway import ConnectionGone
-from storywink.realtime.live import LivePublisher
+from storywink.realtime.live import LiveProgress
 
 OK = {"statusCode": 200}
+USAGE = 'Send {"action": "subscribe", "bookId": "<uuid>", "lastSeq": <the last seq you have, optional>}.'
+
+
+class BookMessage(BaseModel):
+    """The body of a subscribe or unsubscribe: {"action", "bookId", "lastSeq"?}."""
+
+    book_id: UUID = Field(alias="bookId")
+    last_seq: int | None = Field(None, alias="lastSeq", ge=0, strict=True)
 
 
 def _token(event: dict[str, Any]) -> str | None:
@@ -25,7 +34,7 @@ def _token(event: dict[str, Any]) -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
-def handle_connect(event: dict[str, Any], verifier: TokenVerifier, publisher: LivePublisher) -> dict[str, Any]:
+def handle_connect(event: dict[str, Any], verifier: TokenVerifier, live: LiveProgress) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     token = _token(event)
     if not token:
@@ -35,39 +44,34 @@ def handle_connect(event: dict[str, Any], verifier: TokenVerifier, publisher: Li
     except AppError as error:
         logger.info("websocket connect refused", extra={"code": error.code})
         return {"statusCode": error.status_code, "body": error.message}
-    publisher.store.add_connection(connection_id, caller.user_id)
+    live.store.add_connection(connection_id, caller.user_id)
     logger.info("websocket connected", extra={"connectionId": connection_id, "userId": caller.user_id})
     return OK
 
 
-def handle_disconnect(event: dict[str, Any], publisher: LivePublisher) -> dict[str, Any]:
-    publisher.store.remove_connection(event["requestContext"]["connectionId"])
+def handle_disconnect(event: dict[str, Any], live: LiveProgress) -> dict[str, Any]:
+    live.store.remove_connection(event["requestContext"]["connectionId"])
     return OK
 
 
-def handle_message(event: dict[str, Any], publisher: LivePublisher) -> dict[str, Any]:
-    """subscribe / unsubscribe {"action": ..., "bookId": ...}; mistakes come back as error frames."""
+def handle_message(event: dict[str, Any], live: LiveProgress) -> dict[str, Any]:
+    """subscribe, unsubscribe and ping, told apart by the route key (API Gateway picks the route by the
+    message's action); mistakes come back as error frames."""
     connection_id = event["requestContext"]["connectionId"]
+    route = event["requestContext"].get("routeKey")
     try:
-        message = json.loads(event.get("body") or "{}")
-        action = message.get("action")
-        book_id = UUID(str(message.get("bookId")))
-    except (ValueError, TypeError, AttributeError):
-        publisher.gateway.post(connection_id, error_frame("BAD_MESSAGE", 'Send {"action": "subscribe", "bookId": "<uuid>"}.'))
-        return OK
-    if action == "unsubscribe":
-        publisher.unsubscribe(connection_id, book_id)
-        return OK
-    if action != "subscribe":
-        publisher.gateway.post(connection_id, error_frame("UNKNOWN_ACTION", f"Unknown action {action!r}."))
-        return OK
-    try:
-        with publisher.database.sessions() as session:
-            publisher.subscribe(session, connection_id, book_id)
+        if route == "ping":
+            live.gateway.post(connection_id, pong_frame())
+            return OK
+        try:
+            message = BookMessage.model_validate_json(event.get("body") or "{}")
+        except ValidationError:
+            live.gateway.post(connection_id, error_frame("BAD_MESSAGE", USAGE))
+            return OK
+        if route == "unsubscribe":
+            live.unsubscribe(connection_id, message.book_id)
+        else:
+            live.subscribe(connection_id, message.book_id, message.last_seq)
     except ConnectionGone:
-        publisher.store.remove_connection(connection_id)  # the client left before its snapshot
-        return OK
-    # Anything committed between the snapshot and now reaches the new subscriber too (unless pushes are off).
-    if publisher.pushes_enabled():
-        publisher.sync(book_id, also=connection_id)
+        live.store.remove_connection(connection_id)  # the client left before its answer
     return OK

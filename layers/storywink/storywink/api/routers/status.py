@@ -12,8 +12,9 @@ from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
 from storywink.domain.errors import ValidationFailed
 from storywink.domain.progress import BookProgress
 from storywink.realtime.sse import book_event_stream
-from storywink.services import books
+from storywink.services import books, stream_leases
 from storywink.services.progress import compute_progress
+from storywink.services.stream_leases import StreamLeaseKeeper
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"])
 
@@ -27,7 +28,10 @@ def get_status(book_id: UUID, user: CurrentUser, session: SessionDep):
     "/status/stream",
     summary="Live progress as Server-Sent Events (resumable with Last-Event-ID)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "snapshot, then one event per status change"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "snapshot, then one event per status change"},
+        429: {"description": "the caller already holds SSE_MAX_STREAMS_PER_USER streams open (TOO_MANY_STREAMS)"},
+    },
 )
 def stream_status(
     book_id: UUID,
@@ -43,11 +47,16 @@ def stream_status(
         if not last_event_id.isdigit():
             raise ValidationFailed("Last-Event-ID must be an event sequence number.", code="INVALID_LAST_EVENT_ID")
         after = int(last_event_id)
+    settings = container.settings
+    lease_id = stream_leases.acquire(
+        session, user.id, book_id, limit=settings.sse_max_streams_per_user, lease_seconds=settings.sse_stream_lease_seconds
+    )
     # A named step of this route: the stream may run long, so the request's transaction ends here and its
     # connection goes back before the first byte (the stream reads in short sessions of its own).
     session.commit()
+    lease = StreamLeaseKeeper(container.database, lease_id, settings.sse_stream_lease_seconds)
     return StreamingResponse(
-        book_event_stream(book_id, after, container.settings, container.database, container.book_event_waiter),
+        book_event_stream(book_id, after, settings, container.database, container.book_event_waiter, lease),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

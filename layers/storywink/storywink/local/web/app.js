@@ -19,6 +19,15 @@
   const TOKEN_KEY = "storywink.token";
   const LIBRARY_PAGE = 24;
   const SSE_RETRY_MAX_MS = 30000;
+  // WebSocket: reconnect after a drop with exponential backoff and full jitter; after this many
+  // connections in a row that never opened, the event stream takes over.
+  const WS_RETRY_BASE_MS = 500;
+  const WS_RETRY_MAX_MS = 30000;
+  const WS_FAILURES_BEFORE_SSE = 3;
+  // API Gateway closes a connection idle for 10 minutes: ping well before (the page's config may say
+  // otherwise), and treat a ping left unanswered this long as a dead connection.
+  const PING_SECONDS = 300;
+  const PONG_TIMEOUT_MS = 10000;
 
   // Set once per document load: the live view never reloads the page (and a test can check that).
   window.storywinkLoadId = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -313,6 +322,7 @@
     state.refresh = null;
     if (state.live) {
       state.live.closed = true;
+      stopPings(state.live);
       if (state.live.socket) state.live.socket.close();
       if (state.live.abort) state.live.abort.abort();
       clearTimeout(state.live.timer);
@@ -529,14 +539,29 @@
   }
 
   function startLive(bookId) {
-    state.live = { bookId, lastSeq: 0, socket: null, abort: null, streaming: false, timer: 0, retryMs: 2000, closed: false };
+    state.live = {
+      bookId,
+      lastSeq: 0,
+      synced: false, // true once a snapshot or an event said where the book is: lastSeq is then meaningful
+      socket: null,
+      everOpened: false,
+      wsFailures: 0,
+      wsPending: false,
+      pingTimer: 0,
+      pongTimer: 0,
+      abort: null,
+      streaming: false,
+      timer: 0,
+      retryMs: 2000,
+      closed: false,
+    };
     connectWebSocket(state.live);
   }
 
   // The event stream ends once its book is final; a new generation needs it again.
   function resumeLive() {
     const live = state.live;
-    if (live && !live.closed && !live.socket && !live.streaming) {
+    if (live && !live.closed && !live.socket && !live.streaming && !live.wsPending) {
       clearTimeout(live.timer);
       connectSse(live);
     }
@@ -556,9 +581,16 @@
       return;
     }
     live.socket = socket;
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
+      live.everOpened = true;
+      live.wsFailures = 0;
       setChannel("websocket");
-      socket.send(JSON.stringify({ action: "subscribe", bookId: live.bookId }));
+      const subscribe = { action: "subscribe", bookId: live.bookId };
+      if (live.synced) subscribe.lastSeq = live.lastSeq; // resuming: the server sends exactly what was missed
+      socket.send(JSON.stringify(subscribe));
+      startPings(live, socket);
     });
     socket.addEventListener("message", (message) => {
       let frame;
@@ -567,13 +599,51 @@
       } catch {
         return;
       }
+      if (frame.type === "pong") {
+        clearTimeout(live.pongTimer);
+        return;
+      }
       if (!live.closed) handleFrame(live, frame);
     });
-    // Refused, unreachable or dropped: the event stream takes over from the last event seen.
     socket.addEventListener("close", () => {
-      live.socket = null;
-      if (!live.closed) connectSse(live);
+      stopPings(live);
+      if (live.socket === socket) live.socket = null;
+      if (live.closed) return;
+      if (!opened) live.wsFailures += 1;
+      // Never reachable, or refused again and again: the event stream takes over from the last event seen.
+      if (!live.everOpened || live.wsFailures >= WS_FAILURES_BEFORE_SSE) {
+        connectSse(live);
+        return;
+      }
+      // Dropped (an idle or a 2-hour limit, a network change): reconnect and resume.
+      setChannel("offline");
+      const ceiling = Math.min(WS_RETRY_MAX_MS, retryBaseMs() * 2 ** live.wsFailures);
+      live.wsPending = true;
+      live.timer = setTimeout(() => {
+        live.wsPending = false;
+        if (!live.closed) connectWebSocket(live);
+      }, Math.random() * ceiling);
     });
+  }
+
+  function retryBaseMs() {
+    return Number(state.config.reconnectBaseMs) || WS_RETRY_BASE_MS;
+  }
+
+  function startPings(live, socket) {
+    stopPings(live);
+    const every = (Number(state.config.pingSeconds) || PING_SECONDS) * 1000;
+    live.pingTimer = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      socket.send(JSON.stringify({ action: "ping" }));
+      clearTimeout(live.pongTimer);
+      live.pongTimer = setTimeout(() => socket.close(), PONG_TIMEOUT_MS);
+    }, every);
+  }
+
+  function stopPings(live) {
+    clearInterval(live.pingTimer);
+    clearTimeout(live.pongTimer);
   }
 
   async function connectSse(live) {
@@ -582,13 +652,16 @@
     const controller = new AbortController();
     live.abort = controller;
     const headers = { Authorization: `Bearer ${state.token}`, Accept: "text/event-stream" };
-    if (live.lastSeq) headers["Last-Event-ID"] = String(live.lastSeq);
+    if (live.synced) headers["Last-Event-ID"] = String(live.lastSeq);
     let retry = true;
     try {
       const response = await fetch(`${state.config.apiUrl}/v1/books/${live.bookId}/status/stream`, {
         headers, signal: controller.signal, cache: "no-store",
       });
       if (!response.ok || !response.body) {
+        // Too many streams open for this user: try again when the server says a slot is free.
+        const retryAfter = Number(response.headers.get("Retry-After"));
+        if (response.status === 429 && retryAfter > 0) live.retryMs = retryAfter * 1000;
         const data = await response.json().catch(() => null);
         const error = (data && data.error) || {};
         throw new ApiError(response.status, error.code || `HTTP_${response.status}`, error.message || "The event stream failed.");
@@ -598,12 +671,12 @@
       await readEventStream(response.body, live, (data) => handleFrame(live, data));
     } catch (error) {
       if (live.closed) return;
-      if (error instanceof ApiError && error.status < 500) {
+      if (error instanceof ApiError && error.status < 500 && error.status !== 429) {
         retry = false;
         reportError(error);
       } else {
         setChannel("offline");
-        live.retryMs = Math.min(live.retryMs * 2, SSE_RETRY_MAX_MS);
+        if (!(error instanceof ApiError && error.status === 429)) live.retryMs = Math.min(live.retryMs * 2, SSE_RETRY_MAX_MS);
       }
     } finally {
       live.streaming = false;
@@ -657,14 +730,17 @@
       return;
     }
     if (frame.type === "snapshot") {
+      if (live.synced && frame.seq < live.lastSeq) return; // older than what this page already shows
       live.lastSeq = frame.seq;
+      live.synced = true;
       setStatus(frame.status);
       renderProgress(frame.progress);
       refreshBook(); // anything that happened between opening the book and subscribing
       return;
     }
-    if (frame.type !== "event" || frame.seq <= live.lastSeq) return; // a repeat after a reconnect
+    if (frame.type !== "event" || (live.synced && frame.seq <= live.lastSeq)) return; // a repeat: dropped by seq
     live.lastSeq = frame.seq;
+    live.synced = true;
     logEvent(frame);
     if (frame.status) setStatus(frame.status);
     if (frame.progress) renderProgress(frame.progress);
