@@ -65,7 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=60.0, help="poisson: books started per simulated minute")
     parser.add_argument("--crash-rate", type=float, default=0.0, help="share of illustration workers killed mid-task")
     parser.add_argument("--premium-share", type=float, default=0.0, help="share of books whose parent is premium")
-    parser.add_argument("--time-scale", type=float, default=0.05, help="real seconds per simulated second")
+    # 0.25: at 200 x 12 this machine's two cores stay below saturation (the figures measure the design, not
+    # a starved interpreter); smaller scales run faster and are fine for checks, not for the ratio to ideal.
+    parser.add_argument("--time-scale", type=float, default=0.25, help="real seconds per simulated second")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--deadline", type=float, default=None, help="simulated seconds to wait (default: 4 x ideal + 1 h)")
     return parser.parse_args(argv)
@@ -129,7 +131,10 @@ def tiny_photo(index: int) -> bytes:
 
 def make_book(api_url: str, token: str, pages: int, index: int) -> str:
     """A draft with ``pages`` small photos (the bench measures orchestration, not photo processing)."""
-    with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
+    # No keep-alive: the uploads between two calls can outlast the server's idle timeout, and a request
+    # sent on a connection the server is closing at that moment is reset.
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=120, limits=no_keepalive) as http:
         book = http.post("/v1/books", json={"title": f"Scale {index}", "childName": "Mia", "autoIllustrate": True})
         book.raise_for_status()
         book_id = book.json()["id"]

@@ -183,7 +183,9 @@ def paused(stack):
     def pause(*functions: str):
         pollers = [p for p in stack.pollers if p.mapping.function_name in functions]
         for poller in pollers:
-            poller.stop()
+            poller.request_stop()
+        for poller in pollers:
+            poller.join()
         try:
             yield
         finally:

@@ -4,8 +4,9 @@
 
 - every duration the cloud counts down is the template's times F: SQS visibility timeouts, Lambda
   timeouts (an invocation over its timeout is abandoned, its batch left in flight), the state machine's
-  task timeouts and retry intervals (rounded up to whole seconds, as the ASL requires), job leases (never
-  below MIN_LEASE_SECONDS of real time), the crash redelivery delay and the schedules;
+  task timeouts and retry intervals (rounded up to whole seconds, as the ASL requires), job leases, the
+  crash redelivery delay and the schedules; the Lambda timeouts, visibility timeouts and leases never
+  drop below REAL_TIME_FLOOR_SECONDS of real time (storywink.local.runtime);
 - each function runs as many execution environments as its event source mappings' MaximumConcurrency
   (capped by ReservedConcurrentExecutions), each with its own container and connection pool of the
   configured size (one by default), as in Lambda;
@@ -22,15 +23,13 @@ from pathlib import Path
 
 from storywink.config import Settings, load_settings
 from storywink.local.resources import LocalResources
+from storywink.local.runtime import REAL_TIME_FLOOR_SECONDS
 from storywink.local.template import load_template
 from storywink.wiring import Container
 
 # Parameters that are durations the cloud counts down, by how the ASL or the settings take them.
 WHOLE_SECONDS = ("TimeoutSeconds", "TransientRetryIntervalSeconds", "TransientRetryMaxDelaySeconds")
 FRACTIONAL_SECONDS = ("JobLeaseSeconds",)
-# A lease guards against dead workers; on this machine a busy interpreter can starve a renewal thread for
-# seconds, which no Lambda is, so a scaled lease never drops below this many real seconds.
-MIN_LEASE_SECONDS = 10.0
 API_FUNCTION = "ApiFunction"
 
 
@@ -47,7 +46,7 @@ def faithful_parameters(template_path: Path, time_scale: float) -> dict[str, str
         if name.endswith(WHOLE_SECONDS):
             parameters[name] = str(scaled_whole_seconds(float(spec["Default"]), time_scale))
         elif name in FRACTIONAL_SECONDS:
-            parameters[name] = str(max(float(spec["Default"]) * time_scale, MIN_LEASE_SECONDS))
+            parameters[name] = str(max(float(spec["Default"]) * time_scale, REAL_TIME_FLOOR_SECONDS))
     return parameters
 
 

@@ -1,5 +1,5 @@
-"""Make moto behave like AWS where the local stack depends on it. Both patches run in the process hosting
-the moto server.
+"""Make moto behave like AWS where the local stack depends on it, and keep its server from being the
+bottleneck. The patches run in the process hosting the moto server.
 
 - Step Functions: moto 5.2 registers a waitForTaskToken task's token once per state, so every Retry
   attempt reuses the first attempt's token and replays its outcome without sending a new message. On
@@ -10,10 +10,28 @@ the moto server.
   waiting takes the group's next message while another consumer still holds the previous one (the
   push fan-out would then run twice at once for a book). The patch receives from a FIFO queue in
   single passes, one receiver at a time, each pass checking the groups in flight at that moment.
+
+The others change no behaviour; they keep moto's server from becoming the busy local stack's
+bottleneck (measured with a profiler under `bench/scale.py`):
+
+- moto's server lists its own package directory (one `stat` per service) on every request, under the
+  lock that serialises dispatch; the list never changes while it runs, so it is read once.
+- SQS checks each message it hands out against the queue's retention period by computing every queue
+  attribute, two of which count the whole queue (a receive over n messages costs n²); the check reads
+  the retention period alone.
+- SQS reads the clock through `datetime` (and an import) for every message it looks at, and a receive
+  or send looks at every message of the queue; its module reads `time.time()` instead.
+- Step Functions parses each JSONPath (`$.bookId`, …) with a freshly built parser every time a state
+  reads one; the parsed paths are kept, keyed by their text.
+- Step Functions builds a new boto3 client for every `sqs:sendMessage` task it runs; one client per
+  region and service is kept (boto3 clients are thread-safe).
+- Every request looks up its handler class's method names with `inspect.getmembers`; they are kept
+  per class.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -27,6 +45,53 @@ FIFO_RECHECK_SECONDS = 1.0
 def apply_moto_patches() -> None:
     _fresh_retry_tokens()
     _fifo_group_in_flight()
+    _module_list_read_once()
+    _retention_check_reads_one_attribute()
+    _json_paths_parsed_once()
+    _sqs_clock_without_datetime()
+    _one_boto_client_per_service()
+    _method_names_kept_per_class()
+
+
+def _module_list_read_once() -> None:
+    from moto import backends
+
+    if getattr(backends.list_of_moto_modules, _APPLIED, False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    setattr(list_of_moto_modules, _APPLIED, True)
+    backends.list_of_moto_modules = list_of_moto_modules
+
+
+def _retention_check_reads_one_attribute() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import Message, SQSBackend
+
+    if getattr(SQSBackend.is_message_valid_based_on_retention_period, _APPLIED, False):
+        return
+
+    def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str, message: Message) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
+
+    setattr(is_message_valid_based_on_retention_period, _APPLIED, True)
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+
+
+def _json_paths_parsed_once() -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):
+        if getattr(module.parse, _APPLIED, False):
+            continue
+        cached = functools.lru_cache(maxsize=4096)(module.parse)
+        setattr(cached, _APPLIED, True)
+        module.parse = cached
 
 
 def _fresh_retry_tokens() -> None:
@@ -87,3 +152,52 @@ def _fifo_group_in_flight() -> None:
     SQSBackend.receive_message = receive_message
     Queue.delete_message = delete_message
     setattr(SQSBackend, _APPLIED, True)
+
+
+def _sqs_clock_without_datetime() -> None:
+    from moto.sqs import models
+
+    if getattr(models.unix_time, _APPLIED, False):
+        return
+    slow_unix_time = models.unix_time
+
+    def unix_time(dt: Any = None) -> float:
+        return time.time() if dt is None else slow_unix_time(dt)
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return unix_time(dt) * 1000.0
+
+    for function in (unix_time, unix_time_millis):
+        setattr(function, _APPLIED, True)
+    models.unix_time = unix_time
+    models.unix_time_millis = unix_time_millis
+
+
+def _one_boto_client_per_service() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sqs
+
+    if getattr(state_task_service_sqs.boto_client_for, _APPLIED, False):
+        return
+    build = state_task_service_sqs.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's builder ignores the state's credentials (one fixed key pair), so they are no part of the key.
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = build(region, service)
+            return clients[(region, service)]
+
+    setattr(boto_client_for, _APPLIED, True)
+    state_task_service_sqs.boto_client_for = boto_client_for
+
+
+def _method_names_kept_per_class() -> None:
+    from moto.core import responses
+
+    if getattr(responses.method_names_from_class, _APPLIED, False):
+        return
+    cached = functools.cache(responses.method_names_from_class)
+    setattr(cached, _APPLIED, True)
+    responses.method_names_from_class = cached

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storywink.local.intrinsics import ResolveContext, Unresolvable, evaluate_conditions, parameter_values, resolve
+from storywink.local.runtime import REAL_TIME_FLOOR_SECONDS
 from storywink.local.sqs_poller import EventSourceMapping
 from storywink.local.template import load_template
 
@@ -149,6 +150,10 @@ class TemplateProvisioner:
                 for timed in ("VisibilityTimeout", "DelaySeconds"):
                     if timed in attributes and int(attributes[timed]) > 0:
                         attributes[timed] = str(max(1, math.ceil(int(attributes[timed]) * self.time_scale)))
+                if "VisibilityTimeout" in attributes and self.time_scale < 1:
+                    # Never shorter than a scaled Lambda timeout can be (see REAL_TIME_FLOOR_SECONDS).
+                    floor = math.ceil(REAL_TIME_FLOOR_SECONDS)
+                    attributes["VisibilityTimeout"] = str(max(int(attributes["VisibilityTimeout"]), floor))
                 if "RedrivePolicy" in properties:
                     attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
                 name = properties.get("QueueName") or self.physical_name(logical_id)

@@ -11,7 +11,7 @@ also counts invocations and billed GB-seconds (in simulated time) for cost estim
 What it cannot do: Python cannot kill a thread, so an abandoned invocation runs on in the background
 (its environment is never used again and is closed when it ends; whatever it reports late is judged
 like any late result). A cold start is taken before the invocation's clock starts (see `_environment`),
-and a scaled timeout keeps a floor of MIN_INVOCATION_SECONDS.
+and a scaled timeout keeps a floor of REAL_TIME_FLOOR_SECONDS.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ from storywink.local.lambda_runtime import Handler
 from storywink.observability import logger
 from storywink.wiring import Container, container_for_thread
 
-# A scaled Lambda timeout never drops below this many real seconds: it would measure how long this
-# machine's interpreter takes to run a few queries, not how the cloud behaves (a Lambda's CPU is its own).
-MIN_INVOCATION_SECONDS = 3.0
+# A scaled countdown that guards against a dead or hung worker never drops below this many real seconds:
+# the Lambda timeouts, the queues' visibility timeouts (which AWS requires to be at least the function's
+# timeout) and the job leases. Below it, it would measure how long this machine's interpreter takes to
+# run a few queries while two cores serve every environment at once (a Lambda's CPU is its own), and each
+# false timeout would cost a redelivery and a cold start, starving the interpreter further.
+REAL_TIME_FLOOR_SECONDS = 10.0
 
 
 class InvocationTimedOut(Exception):
@@ -52,6 +55,9 @@ class FastRuntime:
     def __init__(self) -> None:
         self.usage: dict[str, FunctionUsage] = defaultdict(FunctionUsage)
 
+    def start_environment(self) -> None:
+        """Nothing to start: every invocation shares the process's container."""
+
     def invoke(self, function: str, memory_mb: int, timeout_seconds: float, handler: Handler, event: Any, context: Any) -> Any:
         self.usage[function].invocations += 1
         return handler(event, context)
@@ -65,6 +71,12 @@ class FaithfulRuntime:
         self._environments = threading.local()
         self._lock = threading.Lock()
         self.containers: list[Container] = []  # every environment ever started (their pools, for the counts)
+
+    def start_environment(self) -> None:
+        """Start this thread's execution environment before it takes work. On Lambda each one starts on its own
+        CPU in parallel; here they would all start on the first burst, on two shared cores, while the batches
+        they were handed waited in flight."""
+        self._environment()
 
     def invoke(self, function: str, memory_mb: int, timeout_seconds: float, handler: Handler, event: Any, context: Any) -> Any:
         with self._slot(function):
@@ -81,7 +93,7 @@ class FaithfulRuntime:
             worker = threading.Thread(target=run, name=f"{function}-invocation", daemon=True)
             started = time.perf_counter()
             worker.start()
-            worker.join(max(timeout_seconds, MIN_INVOCATION_SECONDS))
+            worker.join(max(timeout_seconds, REAL_TIME_FLOOR_SECONDS))
             self._bill(function, memory_mb, time.perf_counter() - started)
             if worker.is_alive():
                 self.usage[function].timeouts += 1

@@ -110,7 +110,9 @@ class LocalStack:
 
     def stop(self) -> None:
         for poller in self.pollers:
-            poller.stop()
+            poller.request_stop()
+        for poller in self.pollers:
+            poller.join()
         self.pollers = []
         for scheduler in self.schedulers.values():
             scheduler.stop()
@@ -259,7 +261,9 @@ class LocalStack:
             # Faithful: as many environments as the mapping's MaximumConcurrency, like Lambda's poller.
             cap = mapping.maximum_concurrency if self.options.faithful else self.options.max_workers_per_queue
             workers = max(1, min(mapping.maximum_concurrency, cap))
-            poller = SqsPoller(mapping, handler, sqs, REGION, workers, self.runtime)
+            # Faithful pollers long-poll for 20 s as Lambda's do; the tests' stop within a second.
+            wait_seconds = 20 if self.options.faithful else 1
+            poller = SqsPoller(mapping, handler, sqs, REGION, workers, self.runtime, wait_seconds)
             poller.start()
             self.pollers.append(poller)
 
