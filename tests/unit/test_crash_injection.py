@@ -205,3 +205,16 @@ def test_the_wiring_wraps_the_story_provider_for_a_story_crash():
 
 def test_the_wiring_wraps_the_media_store_for_an_upload_crash():
     assert isinstance(Container(Settings(crash_at="pdf.after_upload")).media, CrashAfterUpload)
+
+
+def test_a_crash_rate_draws_afresh_in_every_container():
+    # Each killed container is replaced by a fresh one: the same key must not crash in all of them.
+    crashed_in = 0
+    for _ in range(200):
+        injector = CrashInjector("illustration.after_upload", times=1, kind="raise", rate=0.5)
+        try:
+            injector.after("page-1")
+        except InjectedCrash:
+            crashed_in += 1
+
+    assert 60 < crashed_in < 140

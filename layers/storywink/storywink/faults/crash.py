@@ -2,8 +2,9 @@
 
 When ``CRASH_AT`` names a point, the wiring wraps the dependency that makes that side effect, and the
 first ``CRASH_TIMES`` (default 1) side effects for each key in this container crash; later ones pass.
-With ``CRASH_RATE`` instead, each side effect crashes with that probability (a draw seeded by the key and
-the call's number, so a retry draws afresh).
+With ``CRASH_RATE`` instead, each side effect crashes with that probability, drawn independently: a retry
+draws afresh in this container or any other (a draw fixed by the key and a count kept per container would
+crash the same page again in every fresh container, and a killed container's replacement is always fresh).
 With ``CRASH_KIND=raise`` (the default) the crash is ``InjectedCrash``, deliberately not a
 ``ProviderError``: the runner treats it as a crash, releases the task and the message comes back soon.
 With ``CRASH_KIND=kill`` it is ``ContainerKilled``, which nothing in the worker catches: like a Lambda
@@ -19,7 +20,7 @@ Points:
 
 from __future__ import annotations
 
-import hashlib
+import random
 import threading
 
 from storywink.providers.base import StoryProvider, StoryRequest, StoryResult
@@ -50,6 +51,7 @@ class CrashInjector:
         self.rate = rate
         self._crashes: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._random = random.Random()  # seeded from the system: containers draw independently
 
     def after(self, key: str) -> None:
         with self._lock:
@@ -57,15 +59,10 @@ class CrashInjector:
             if self.rate is None and crashes >= self.times:
                 return
             self._crashes[key] = crashes + 1
-        if self.rate is not None and _draw(self.point, key, crashes) >= self.rate:
+        if self.rate is not None and self._random.random() >= self.rate:
             return
         message = f"crash: injected at {self.point} for {key} ({crashes + 1} of {self.times})"
         raise ContainerKilled(message) if self.kind == "kill" else InjectedCrash(message)
-
-
-def _draw(point: str, key: str, call: int) -> float:
-    digest = hashlib.blake2b(f"{point}|{key}|{call}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 class CrashAfterStory:

@@ -23,8 +23,6 @@ bottleneck (measured with a profiler under `bench/scale.py`):
   or send looks at every message of the queue; its module reads `time.time()` instead.
 - Step Functions parses each JSONPath (`$.bookId`, …) with a freshly built parser every time a state
   reads one; the parsed paths are kept, keyed by their text.
-- Step Functions builds a new boto3 client for every `sqs:sendMessage` task it runs; one client per
-  region and service is kept (boto3 clients are thread-safe).
 - Every request looks up its handler class's method names with `inspect.getmembers`; they are kept
   per class.
 """
@@ -49,7 +47,6 @@ def apply_moto_patches() -> None:
     _retention_check_reads_one_attribute()
     _json_paths_parsed_once()
     _sqs_clock_without_datetime()
-    _one_boto_client_per_service()
     _method_names_kept_per_class()
 
 
@@ -171,26 +168,6 @@ def _sqs_clock_without_datetime() -> None:
         setattr(function, _APPLIED, True)
     models.unix_time = unix_time
     models.unix_time_millis = unix_time_millis
-
-
-def _one_boto_client_per_service() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sqs
-
-    if getattr(state_task_service_sqs.boto_client_for, _APPLIED, False):
-        return
-    build = state_task_service_sqs.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        # moto's builder ignores the state's credentials (one fixed key pair), so they are no part of the key.
-        with lock:
-            if (region, service) not in clients:
-                clients[(region, service)] = build(region, service)
-            return clients[(region, service)]
-
-    setattr(boto_client_for, _APPLIED, True)
-    state_task_service_sqs.boto_client_for = boto_client_for
 
 
 def _method_names_kept_per_class() -> None:
