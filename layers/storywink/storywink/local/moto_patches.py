@@ -50,33 +50,38 @@ def apply_moto_patches() -> None:
     _method_names_kept_per_class()
 
 
+def _replace(owner: Any, name: str, build: Any) -> None:
+    """Set ``owner.name`` to ``build(original)``, once however often the patches are applied."""
+    original = getattr(owner, name)
+    if getattr(original, _APPLIED, False):
+        return
+    replacement = build(original)
+    setattr(replacement, _APPLIED, True)
+    setattr(owner, name, replacement)
+
+
 def _module_list_read_once() -> None:
     from moto import backends
 
-    if getattr(backends.list_of_moto_modules, _APPLIED, False):
-        return
-    modules = tuple(backends.list_of_moto_modules())
+    def read_once(original: Any) -> Any:
+        modules = tuple(original())
+        return lambda: modules
 
-    def list_of_moto_modules() -> tuple[str, ...]:
-        return modules
-
-    setattr(list_of_moto_modules, _APPLIED, True)
-    backends.list_of_moto_modules = list_of_moto_modules
+    _replace(backends, "list_of_moto_modules", read_once)
 
 
 def _retention_check_reads_one_attribute() -> None:
     from moto.core.utils import unix_time
     from moto.sqs.models import Message, SQSBackend
 
-    if getattr(SQSBackend.is_message_valid_based_on_retention_period, _APPLIED, False):
-        return
+    def one_attribute(_original: Any) -> Any:
+        def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str, message: Message) -> bool:
+            retention_period = int(self.get_queue(queue_name).message_retention_period)
+            return retention_period + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
 
-    def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str, message: Message) -> bool:
-        retention_period = int(self.get_queue(queue_name).message_retention_period)
-        return retention_period + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
+        return is_message_valid_based_on_retention_period
 
-    setattr(is_message_valid_based_on_retention_period, _APPLIED, True)
-    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+    _replace(SQSBackend, "is_message_valid_based_on_retention_period", one_attribute)
 
 
 def _json_paths_parsed_once() -> None:
@@ -84,11 +89,7 @@ def _json_paths_parsed_once() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     for module in (json_path, result_path):
-        if getattr(module.parse, _APPLIED, False):
-            continue
-        cached = functools.lru_cache(maxsize=4096)(module.parse)
-        setattr(cached, _APPLIED, True)
-        module.parse = cached
+        _replace(module, "parse", functools.lru_cache(maxsize=4096))
 
 
 def _fresh_retry_tokens() -> None:
@@ -154,27 +155,14 @@ def _fifo_group_in_flight() -> None:
 def _sqs_clock_without_datetime() -> None:
     from moto.sqs import models
 
-    if getattr(models.unix_time, _APPLIED, False):
-        return
-    slow_unix_time = models.unix_time
+    def without_datetime(original: Any) -> Any:
+        return lambda dt=None: time.time() if dt is None else original(dt)
 
-    def unix_time(dt: Any = None) -> float:
-        return time.time() if dt is None else slow_unix_time(dt)
-
-    def unix_time_millis(dt: Any = None) -> float:
-        return unix_time(dt) * 1000.0
-
-    for function in (unix_time, unix_time_millis):
-        setattr(function, _APPLIED, True)
-    models.unix_time = unix_time
-    models.unix_time_millis = unix_time_millis
+    _replace(models, "unix_time", without_datetime)
+    _replace(models, "unix_time_millis", lambda original: lambda dt=None: models.unix_time(dt) * 1000.0)
 
 
 def _method_names_kept_per_class() -> None:
     from moto.core import responses
 
-    if getattr(responses.method_names_from_class, _APPLIED, False):
-        return
-    cached = functools.cache(responses.method_names_from_class)
-    setattr(cached, _APPLIED, True)
-    responses.method_names_from_class = cached
+    _replace(responses, "method_names_from_class", functools.cache)
