@@ -6,7 +6,8 @@ from storywink.pipeline.messages import IllustrationRecord
 from storywink.pipeline.sqs_batch import process_batch
 from storywink.wiring import container
 
-container()  # settings validated at cold start
+# Settings validated, and the illustration provider (its SDK) loaded, at cold start rather than on the first message.
+_ = container().illustration_provider
 
 
 @logger.inject_lambda_context(clear_state=True)

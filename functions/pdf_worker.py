@@ -6,7 +6,8 @@ from storywink.pipeline.pdf import RenderPdf
 from storywink.pipeline.sqs_batch import process_batch
 from storywink.wiring import container
 
-container()  # settings validated at cold start
+# Settings validated, and the PDF layout (fpdf) loaded, at cold start rather than on the first message.
+_ = container().pdf_renderer
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,4 +10,4 @@ container()  # settings validated at cold start
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    return handle_disconnect(event, container().require_live())
+    return handle_disconnect(event, container().require_connections())

@@ -14,7 +14,8 @@ from PIL import ExifTags, Image, ImageCms, ImageFile
 from PIL.PngImagePlugin import PngInfo
 
 from storywink.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from storywink.imaging.photos import SUPPORTED_UPLOAD_TYPES, process_photo, sniff_image_type
+from storywink.domain.rules import SUPPORTED_UPLOAD_TYPES
+from storywink.imaging.photos import process_photo, sniff_image_type
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000

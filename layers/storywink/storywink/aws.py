@@ -4,6 +4,7 @@ honoured by boto3 itself; the settings only tell S3 to use path-style addresses 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -30,6 +31,11 @@ class AwsClients:
                 self._clients[key] = self._build(service, tuning)
             return self._clients[key]
 
+    def on_first_use(self, service: str, tuning: Config | None = None) -> Any:
+        """The same client, built when it is first used rather than now: a dependency's client that an
+        invocation may never call (an API request that stores no photo, a step that changes no status)."""
+        return _OnFirstUse(lambda: self(service, tuning))
+
     def resource(self, service: str) -> Any:
         """A boto3 resource (DynamoDB tables), sharing nothing with the clients."""
         key = f"resource:{service}"
@@ -47,3 +53,13 @@ class AwsClients:
                 options["s3"] = {"addressing_style": "path"}
         config = Config(**options)
         return boto3.client(service, config=config if tuning is None else config.merge(tuning))
+
+
+class _OnFirstUse:
+    """Stands in for a client: every attribute is the real client's, which is asked for on first use."""
+
+    def __init__(self, client: Callable[[], Any]) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client(), name)

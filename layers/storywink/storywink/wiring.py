@@ -21,61 +21,77 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from storywink.auth.verifier import TokenVerifier
 from storywink.aws import AwsClients
 from storywink.config import Settings, load_settings
-from storywink.db.engine import Database
-from storywink.domain.admission import Capacity, StepCapacity
-from storywink.faults import (
-    crash_injector,
-    illustration_provider_with_faults,
-    media_with_faults,
-    story_provider_with_faults,
-)
-from storywink.flags import FlagStore
-from storywink.pipeline.callbacks import TaskCallbacks
-from storywink.pipeline.jobs import JobLedger
-from storywink.pipeline.runner import StepRunner
-from storywink.pipeline.sqs_batch import Redelivery
-from storywink.providers.base import IllustrationProvider, StoryProvider
-from storywink.providers.registry import build_illustration_provider, build_story_provider
-from storywink.realtime.connections import ConnectionStore
-from storywink.realtime.fanout import ENQUEUE_CLIENT_CONFIG, FanoutEnqueuer
-from storywink.realtime.gateway import ConnectionGateway, management_client
-from storywink.realtime.live import LiveProgress
-from storywink.realtime.sse import BookEventWaiter
-from storywink.services.admission import CAPACITY
-from storywink.services.events import PUBLISHERS, Publisher
-from storywink.services.generation import Generation
-from storywink.storage.media import MediaStore
+from storywink.observability import trace_database
 
+# Each dependency imports what it is built from where it is built: a function pays at its cold start
+# only for what it uses (no SQLAlchemy without a database, no Pillow or fpdf without a step that draws
+# or prints, no AI SDK but the configured provider's).
 if TYPE_CHECKING:
-    from storywink.printing.book_pdf import PrintBook
+    from storywink.auth.verifier import TokenVerifier
+    from storywink.db.engine import Database
+    from storywink.domain.admission import Capacity
+    from storywink.flags import FlagStore
+    from storywink.pipeline.callbacks import TaskCallbacks
+    from storywink.pipeline.runner import StepRunner
+    from storywink.pipeline.sqs_batch import Redelivery
+    from storywink.printing.book import PrintBook
+    from storywink.providers.base import IllustrationProvider, StoryProvider
+    from storywink.realtime.connections import ConnectionStore
+    from storywink.realtime.fanout import FanoutEnqueuer
+    from storywink.realtime.live import LiveProgress
+    from storywink.realtime.sse import BookEventWaiter
+    from storywink.services.events import Publisher
+    from storywink.services.generation import Generation
+    from storywink.storage.media import MediaStore
 
 
 class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.aws = AwsClients(settings)
-        # Shared with every session the database makes: committed status events go to these.
-        self.publishers: list[Publisher] = []
-        # Shared with every session too: the capacity a waiting book's estimate is computed from.
-        self.database = Database(settings, session_info={PUBLISHERS: self.publishers, CAPACITY: capacity(settings)})
-        self.publishers.append(self.book_event_waiter)
+
+    # ---------------------------------------------------------------- database
+    @cached_property
+    def database(self) -> Database:
+        from storywink.db.engine import Database
+        from storywink.services.admission import CAPACITY
+        from storywink.services.events import PUBLISHERS
+
+        trace_database()
+        # Every session it makes shares the publishers (committed status events go to them) and the
+        # capacity a waiting book's estimate is computed from.
+        return Database(self.settings, session_info={PUBLISHERS: self.publishers, CAPACITY: capacity(self.settings)})
+
+    @cached_property
+    def publishers(self) -> list[Publisher]:
+        """What hears about each committed status event: this container's SSE streams, then the push fan-out."""
+        publishers: list[Publisher] = [self.book_event_waiter]
         if self.fanout_enqueuer is not None:
-            self.publishers.append(self.fanout_enqueuer)
+            publishers.append(self.fanout_enqueuer)
+        return publishers
 
     # ---------------------------------------------------------------- storage and providers
     @cached_property
     def media(self) -> MediaStore:
-        return media_with_faults(MediaStore(self.settings.bucket_name, self.aws("s3")), self._crashes)
+        from storywink.faults import media_with_faults
+        from storywink.storage.media import MediaStore
+
+        return media_with_faults(MediaStore(self.settings.bucket_name, self.aws.on_first_use("s3")), self._crashes)
 
     @cached_property
     def story_provider(self) -> StoryProvider:
+        from storywink.faults import story_provider_with_faults
+        from storywink.providers.registry import build_story_provider
+
         return story_provider_with_faults(build_story_provider(self.settings), self.settings, self._crashes)
 
     @cached_property
     def illustration_provider(self) -> IllustrationProvider:
+        from storywink.faults import illustration_provider_with_faults
+        from storywink.providers.registry import build_illustration_provider
+
         return illustration_provider_with_faults(build_illustration_provider(self.settings), self.settings)
 
     @cached_property
@@ -90,15 +106,22 @@ class Container:
 
     @cached_property
     def _crashes(self) -> Any:
+        from storywink.faults import crash_injector
+
         return crash_injector(self.settings)
 
     # ---------------------------------------------------------------- pipeline
     @cached_property
     def callbacks(self) -> TaskCallbacks:
-        return TaskCallbacks(self.aws("stepfunctions"))
+        from storywink.pipeline.callbacks import TaskCallbacks
+
+        return TaskCallbacks(self.aws.on_first_use("stepfunctions"))
 
     @cached_property
     def step_runner(self) -> StepRunner:
+        from storywink.pipeline.jobs import JobLedger
+        from storywink.pipeline.runner import StepRunner
+
         return StepRunner(
             self.database,
             JobLedger(self.settings.job_lease_seconds),
@@ -108,8 +131,10 @@ class Container:
 
     @cached_property
     def redelivery(self) -> Redelivery:
+        from storywink.pipeline.sqs_batch import Redelivery
+
         return Redelivery(
-            self.aws("sqs"),
+            self.aws.on_first_use("sqs"),
             crash_seconds=self.settings.crash_redelivery_seconds,
             in_flight_seconds=math.ceil(self.settings.job_lease_seconds),
         )
@@ -117,19 +142,27 @@ class Container:
     # ---------------------------------------------------------------- API and live progress
     @cached_property
     def generation(self) -> Generation:
+        from storywink.services.generation import Generation
+
         return Generation(self.aws("stepfunctions"), self.settings.state_machine_arn, self.flags)
 
     @cached_property
     def verifier(self) -> TokenVerifier:
+        from storywink.auth.verifier import TokenVerifier
+
         return TokenVerifier.from_settings(self.settings)
 
     @cached_property
     def flags(self) -> FlagStore:
+        from storywink.flags import FlagStore
+
         return FlagStore.from_settings(self.settings)
 
     @cached_property
     def book_event_waiter(self) -> BookEventWaiter:
         """Wakes this container's SSE streams when a status event commits here."""
+        from storywink.realtime.sse import BookEventWaiter
+
         return BookEventWaiter()
 
     @cached_property
@@ -138,23 +171,42 @@ class Container:
         queue_url = self.settings.push_fanout_queue_url
         if queue_url is None:
             return None
-        return FanoutEnqueuer(self.aws("sqs", ENQUEUE_CLIENT_CONFIG), queue_url)
+        from storywink.realtime.fanout import ENQUEUE_CLIENT_CONFIG, FanoutEnqueuer
+
+        return FanoutEnqueuer(self.aws.on_first_use("sqs", ENQUEUE_CLIENT_CONFIG), queue_url)
+
+    @cached_property
+    def connections(self) -> ConnectionStore | None:
+        """WebSocket connections and their subscriptions, when this function is told their table."""
+        if not self.settings.connections_table:
+            return None
+        from storywink.realtime.connections import ConnectionStore
+
+        table = self.aws.resource("dynamodb").Table(self.settings.connections_table)
+        return ConnectionStore(table, self.settings.connection_ttl_seconds)
 
     @cached_property
     def live(self) -> LiveProgress | None:
-        """WebSocket connections, subscriptions and pushes, when this function is told where they live."""
+        """Subscriptions and pushes, when this function is told where the connections live."""
         settings = self.settings
-        if not (settings.connections_table and settings.websocket_endpoint):
+        if self.connections is None or not settings.websocket_endpoint:
             return None
-        table = self.aws.resource("dynamodb").Table(settings.connections_table)
+        from storywink.realtime.gateway import ConnectionGateway, management_client
+        from storywink.realtime.live import LiveProgress
+
         return LiveProgress(
-            ConnectionStore(table, settings.connection_ttl_seconds),
+            self.connections,
             ConnectionGateway(management_client(settings.websocket_endpoint, settings.push_timeout_seconds)),
             self.database,
             self.flags,
             self.fanout_enqueuer,
             stall_seconds=settings.push_stall_seconds,
         )
+
+    def require_connections(self) -> ConnectionStore:
+        if self.connections is None:
+            raise RuntimeError("CONNECTIONS_TABLE must be set for the WebSocket API")
+        return self.connections
 
     def require_live(self) -> LiveProgress:
         if self.live is None:
@@ -169,10 +221,13 @@ class Container:
             self.aws(service)
 
     def close(self) -> None:
-        self.database.dispose()
+        if "database" in self.__dict__:
+            self.database.dispose()
 
 
 def capacity(settings: Settings) -> Capacity:
+    from storywink.domain.admission import Capacity, StepCapacity
+
     return Capacity(
         story=StepCapacity(
             standard=settings.story_concurrency,

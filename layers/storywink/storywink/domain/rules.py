@@ -1,4 +1,4 @@
-"""Which book states allow which edits, and the fixed limits of a book."""
+"""Which book states allow which edits, and the fixed limits of a book and its photos."""
 
 from storywink.domain.enums import BookStatus
 
@@ -16,3 +16,6 @@ TITLE_MAX = 120
 NAME_MAX = 60
 FREE_TEXT_MAX = 500
 PAGE_TEXT_MAX = 2000
+
+# The photo types a parent may upload (what each really is gets checked when the upload is confirmed).
+SUPPORTED_UPLOAD_TYPES: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"})

@@ -18,10 +18,6 @@ from PIL.WebPImagePlugin import WebPImageFile
 from storywink.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from storywink.imaging.sizing import fit_size
 
-SUPPORTED_UPLOAD_TYPES: frozenset[str] = frozenset(
-    {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
-)
-
 MIN_SIDE = 64
 THUMBNAIL_SIDE = 400
 JPEG_QUALITY = 90

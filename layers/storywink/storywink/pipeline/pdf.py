@@ -11,7 +11,7 @@ from storywink.domain.enums import BookStatus, JobStep, ModerationStatus
 from storywink.pipeline.book_loading import load_book, ordered_pages
 from storywink.pipeline.jobs import StepOutcome
 from storywink.pipeline.messages import PdfTask
-from storywink.printing.book_pdf import PrintBook, PrintPage, render_book_pdf
+from storywink.printing.book import PrintBook, PrintPage
 from storywink.providers.errors import ProviderError
 from storywink.services.status import BookStatusService, StatusUpdate
 from storywink.storage import keys
@@ -36,7 +36,7 @@ class Printed:
 class RenderPdf:
     kind = JobStep.PDF
 
-    def __init__(self, media: MediaStore, render: Callable[[PrintBook], bytes] = render_book_pdf) -> None:
+    def __init__(self, media: MediaStore, render: Callable[[PrintBook], bytes]) -> None:
         self.media = media
         self.render = render
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -20,6 +19,7 @@ from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from PIL import Image
 
 from storywink.imaging.decoding import open_upright_rgb
+from storywink.printing.book import PrintBook, PrintPage
 
 PAGE_SIZE_IN = 8.5
 MARGIN_IN = 0.6
@@ -38,20 +38,6 @@ _FALLBACK_FONT = "MPLUS2"
 
 # fontTools warns about Andika's Graphite tables it cannot subset; they are not needed in a PDF.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
-
-
-@dataclass(frozen=True)
-class PrintPage:
-    text: str | None
-    image: bytes | None  # PNG or JPEG bytes
-
-
-@dataclass(frozen=True)
-class PrintBook:
-    title: str
-    child_name: str
-    cover_image: bytes | None
-    pages: list[PrintPage]
 
 
 def render_book_pdf(book: PrintBook) -> bytes:

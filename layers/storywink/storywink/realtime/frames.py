@@ -3,10 +3,11 @@ event with its sequence number; errors; and a pong for each ping."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storywink.db.tables import BookEvent
-from storywink.domain.progress import BookProgress
+if TYPE_CHECKING:
+    from storywink.db.tables import BookEvent
+    from storywink.domain.progress import BookProgress
 
 
 def snapshot_frame(book_id: str, seq: int, progress: BookProgress) -> dict[str, Any]:

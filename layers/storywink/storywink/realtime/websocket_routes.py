@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
 
-from storywink.auth.verifier import TokenVerifier
 from storywink.domain.errors import AppError
 from storywink.observability import logger
 from storywink.realtime.frames import error_frame, pong_frame
 from storywink.realtime.gateway import ConnectionGone
-from storywink.realtime.live import LiveProgress
+
+# $connect and $disconnect touch the connections table alone: they load no database and no pushes.
+if TYPE_CHECKING:
+    from storywink.auth.verifier import TokenVerifier
+    from storywink.realtime.connections import ConnectionStore
+    from storywink.realtime.live import LiveProgress
 
 OK = {"statusCode": 200}
 USAGE = 'Send {"action": "subscribe", "bookId": "<uuid>", "lastSeq": <the last seq you have, optional>}.'
@@ -34,7 +38,7 @@ def _token(event: dict[str, Any]) -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
-def handle_connect(event: dict[str, Any], verifier: TokenVerifier, live: LiveProgress) -> dict[str, Any]:
+def handle_connect(event: dict[str, Any], verifier: TokenVerifier, connections: ConnectionStore) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     token = _token(event)
     if not token:
@@ -44,13 +48,13 @@ def handle_connect(event: dict[str, Any], verifier: TokenVerifier, live: LivePro
     except AppError as error:
         logger.info("websocket connect refused", extra={"code": error.code})
         return {"statusCode": error.status_code, "body": error.message}
-    live.store.add_connection(connection_id, caller.user_id)
+    connections.add_connection(connection_id, caller.user_id)
     logger.info("websocket connected", extra={"connectionId": connection_id, "userId": caller.user_id})
     return OK
 
 
-def handle_disconnect(event: dict[str, Any], live: LiveProgress) -> dict[str, Any]:
-    live.store.remove_connection(event["requestContext"]["connectionId"])
+def handle_disconnect(event: dict[str, Any], connections: ConnectionStore) -> dict[str, Any]:
+    connections.remove_connection(event["requestContext"]["connectionId"])
     return OK
 
 

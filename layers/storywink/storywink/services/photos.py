@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import func
@@ -14,10 +15,12 @@ from storywink.config import Settings
 from storywink.db.tables import Asset, Book, Page
 from storywink.domain import rules
 from storywink.domain.errors import AppError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from storywink.imaging.photos import SUPPORTED_UPLOAD_TYPES, ProcessedPhoto, process_photo
 from storywink.services.books import require_status
 from storywink.storage import keys
 from storywink.storage.media import MediaStore
+
+if TYPE_CHECKING:
+    from storywink.imaging.photos import ProcessedPhoto
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ def request_uploads(
     require_status(book, rules.PHOTOS_EDITABLE, "take new photos")
     check_page_room(book, len(photos), settings)
     for index, (content_type, size, _) in enumerate(photos):
-        if content_type not in SUPPORTED_UPLOAD_TYPES:
+        if content_type not in rules.SUPPORTED_UPLOAD_TYPES:
             raise UnsupportedMediaType(
-                f"Photo {index + 1} is {content_type}; supported types are {', '.join(sorted(SUPPORTED_UPLOAD_TYPES))}.",
+                f"Photo {index + 1} is {content_type}; supported types are {', '.join(sorted(rules.SUPPORTED_UPLOAD_TYPES))}.",
                 code="UNSUPPORTED_IMAGE_TYPE",
                 details={"index": index},
             )
@@ -77,6 +80,9 @@ def _load_upload(media: MediaStore, book: Book, upload_id: str, settings: Settin
         raise PayloadTooLarge(
             f"The photo is {size} bytes; the most we accept is {settings.max_photo_bytes}.", code="PHOTO_TOO_LARGE"
         )
+    # Pillow loads with the first photo confirmed, not at every API cold start.
+    from storywink.imaging.photos import process_photo
+
     return process_photo(media.read(key), max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels)
 
 

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from storywink.config import Settings
-from storywink.imaging.encoding import png_bytes
-from storywink.printing.book_pdf import PrintBook
+from storywink.printing.book import PrintBook
 from storywink.providers.base import (
     IllustrationRequest,
     IllustrationResult,
@@ -93,13 +92,12 @@ class SimulatedPdfRenderer:
         return _TINY_PDF
 
 
-def _tiny_png() -> bytes:
-    from PIL import Image
-
-    return png_bytes(Image.new("RGB", (8, 8), (240, 200, 120)))
-
-
-_TINY_PNG = _tiny_png()
+# An 8 x 8 PNG of one warm colour: a picture without Pillow, which a latency-only provider never needs.
+_TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x08\x00\x00\x00\x08\x08\x02\x00\x00\x00Km)\xdc\x00\x00\x00"
+    b"\x16IDATx^c\xfcp\xa2\x82\x01\x1b`\xc2&\x08\x12\x1b\x9c\x12\x00\xb8\xaf\x02@\x00\xc7\xaf\xc1\x00\x00\x00\x00IEND"
+    b"\xaeB`\x82"
+)
 # One empty page: the smallest document a PDF reader opens.
 _TINY_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
