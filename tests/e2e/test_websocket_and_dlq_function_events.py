@@ -3,10 +3,8 @@ Lambda would."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,19 +12,14 @@ from websockets.sync.client import connect
 
 from storywink.db.tables import JobRun
 from storywink.local.lambda_runtime import LocalLambdaContext
+from storywink.local.samples import fifo_sample, load_sample, set_body
 from storywink.wiring import container
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def load(name: str) -> dict:
-    return json.loads((EVENTS / name).read_text())
 
 
 def test_connect_event_with_a_valid_token_records_the_connection(stack):
     import ws_connect
 
-    event = load("ws_connect.json")
+    event = load_sample("ws_connect.json")
     event["queryStringParameters"]["token"] = stack.mint_token("alice")
     assert ws_connect.handler(event, LocalLambdaContext("WsConnectFunction")) == {"statusCode": 200}
     assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) == "alice"
@@ -35,7 +28,7 @@ def test_connect_event_with_a_valid_token_records_the_connection(stack):
 def test_connect_event_without_a_valid_token_is_refused(stack):
     import ws_connect
 
-    response = ws_connect.handler(load("ws_connect.json"), LocalLambdaContext("WsConnectFunction"))
+    response = ws_connect.handler(load_sample("ws_connect.json"), LocalLambdaContext("WsConnectFunction"))
     assert response["statusCode"] == 401
 
 
@@ -44,10 +37,10 @@ def test_subscribe_event_for_a_gone_client_cleans_up(api, stack, sample_photos):
     import ws_subscribe
 
     book = api("alice").make_book(sample_photos[:1])
-    connect = load("ws_connect.json")
+    connect = load_sample("ws_connect.json")
     connect["queryStringParameters"]["token"] = stack.mint_token("alice")
     ws_connect.handler(connect, LocalLambdaContext("WsConnectFunction"))
-    event = load("ws_subscribe.json")
+    event = load_sample("ws_subscribe.json")
     event["body"] = json.dumps({"action": "subscribe", "bookId": book["id"]})
     # The sample's connection id has no live socket behind it: the push answers 410 Gone.
     assert ws_subscribe.handler(event, LocalLambdaContext("WsSubscribeFunction")) == {"statusCode": 200}
@@ -58,10 +51,10 @@ def test_disconnect_event_forgets_the_connection(stack):
     import ws_connect
     import ws_disconnect
 
-    connect = load("ws_connect.json")
+    connect = load_sample("ws_connect.json")
     connect["queryStringParameters"]["token"] = stack.mint_token("alice")
     ws_connect.handler(connect, LocalLambdaContext("WsConnectFunction"))
-    assert ws_disconnect.handler(load("ws_disconnect.json"), LocalLambdaContext("WsDisconnectFunction")) == {
+    assert ws_disconnect.handler(load_sample("ws_disconnect.json"), LocalLambdaContext("WsDisconnectFunction")) == {
         "statusCode": 200
     }
     assert container().require_live().store.connection_user(connect["requestContext"]["connectionId"]) is None
@@ -71,12 +64,11 @@ def test_dead_letter_event_records_the_job_run(api, stack, sample_photos, sessio
     import dlq_handler
 
     book = api("alice").make_book(sample_photos[:1])
-    event = load("dlq_handler.json")
+    event = load_sample("dlq_handler.json")
     record = event["Records"][0]
     body = json.loads(record["body"])
     body["bookId"] = book["id"]
-    record["body"] = json.dumps(body)
-    record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
+    set_body(record, json.dumps(body))
     assert dlq_handler.handler(event, LocalLambdaContext("DeadLetterHandlerFunction")) == {"batchItemFailures": []}
     run = session.execute(select(JobRun).where(JobRun.book_id == book["id"])).scalar_one()
     assert (run.step.value, run.status.value, run.error_code) == ("STORY", "DEAD_LETTERED", "Worker.DeadLettered")
@@ -87,10 +79,10 @@ def test_ping_event_for_a_gone_client_cleans_up(stack):
     import ws_connect
     import ws_subscribe
 
-    connect_event = load("ws_connect.json")
+    connect_event = load_sample("ws_connect.json")
     connect_event["queryStringParameters"]["token"] = stack.mint_token("alice")
     ws_connect.handler(connect_event, LocalLambdaContext("WsConnectFunction"))
-    event = load("ws_ping.json")
+    event = load_sample("ws_ping.json")
     # The pong goes to a connection with no live socket behind it: 410 Gone, and the connection is forgotten.
     assert ws_subscribe.handler(event, LocalLambdaContext("WsSubscribeFunction")) == {"statusCode": 200}
     assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) is None
@@ -102,15 +94,6 @@ def subscriptions_of(store, book_id: str, timeout: float = 10) -> list:
     while not (found := store.subscribers(book_id)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return found
-
-
-def fifo_event(name: str, book_id: str, seq: int) -> dict:
-    event = load(name)
-    record = event["Records"][0]
-    record["body"] = json.dumps({"bookId": book_id, "seq": seq})
-    record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
-    record["attributes"]["MessageGroupId"] = book_id
-    return event
 
 
 def test_push_fanout_event_sends_a_subscriber_every_event_after_its_last_seq(api, stack, sample_photos, paused):
@@ -125,7 +108,7 @@ def test_push_fanout_event_sends_a_subscriber_every_event_after_its_last_seq(api
         (subscription,) = subscriptions_of(store, book["id"])
         store.subscribe(subscription.connection_id, "alice", book["id"], 0)  # as if it had seen nothing yet
 
-        event = fifo_event("push_fanout.json", book["id"], final_seq)
+        event = fifo_sample("push_fanout.json", book["id"], final_seq)
         assert push_fanout.handler(event, LocalLambdaContext("PushFanoutFunction")) == {"batchItemFailures": []}
         seqs = [json.loads(socket.recv(timeout=10))["seq"] for _ in range(final_seq)]
         with pytest.raises(TimeoutError):

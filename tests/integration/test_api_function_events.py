@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+from storywink.local.samples import http_sample
 
 
 class LambdaContext:
@@ -21,13 +20,6 @@ class LambdaContext:
         return 30_000
 
 
-def load_event(name: str, token: str | None = None) -> dict:
-    event = json.loads((EVENTS / name).read_text())
-    if token:
-        event["headers"]["authorization"] = f"Bearer {token}"
-    return event
-
-
 @pytest.fixture
 def api_handler(db, issuer):
     import api
@@ -36,16 +28,16 @@ def api_handler(db, issuer):
 
 
 def test_healthz_event_reports_the_database_ok(api_handler):
-    response = api_handler(load_event("api_healthz.json"), LambdaContext())
+    response = api_handler(http_sample("api_healthz.json"), LambdaContext())
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"status": "ok", "database": "ok"}
 
 
 def test_create_then_list_events_round_trip(api_handler, issuer):
     token = issuer.mint("alice")
-    created = api_handler(load_event("api_create_book.json", token), LambdaContext())
+    created = api_handler(http_sample("api_create_book.json", token), LambdaContext())
     assert created["statusCode"] == 201, created["body"]
-    listed = api_handler(load_event("api_list_books.json", token), LambdaContext())
+    listed = api_handler(http_sample("api_list_books.json", token), LambdaContext())
     items = json.loads(listed["body"])["items"]
     assert [item["id"] for item in items] == [json.loads(created["body"])["id"]]
     # The request id is API Gateway's, carried into the response.
@@ -53,6 +45,6 @@ def test_create_then_list_events_round_trip(api_handler, issuer):
 
 
 def test_event_without_a_valid_token_gets_the_json_401(api_handler):
-    response = api_handler(load_event("api_list_books.json"), LambdaContext())
+    response = api_handler(http_sample("api_list_books.json"), LambdaContext())
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"]["requestId"] == "Jk3lQgYbIAMEbyw="

@@ -8,12 +8,10 @@ a stale token.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import io
 import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 from uuid import UUID
 
 import httpx
@@ -24,10 +22,17 @@ from sqlalchemy.orm import Session
 from storywink.db.tables import Book, BookEvent, JobRun, Page
 from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus
 from storywink.local.lambda_runtime import LocalLambdaContext
-from storywink.services.status import BookStatusService, StatusUpdate
+from storywink.local.samples import (
+    advance,
+    generating,
+    illustrating,
+    page_ok,
+    set_body,
+    sqs_sample,
+    with_task_token,
+)
 from storywink.storage import keys
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
 NO_FAILURES = {"batchItemFailures": []}
 FUNCTIONS = {
     "story_worker": "StoryWorkerFunction",
@@ -62,47 +67,9 @@ def step_functions_callbacks(aws_environment: str) -> Iterator[list[tuple[str, s
     httpx.post(config_url, json={"stepfunctions": previous}).raise_for_status()
 
 
-def set_body(record: dict, body: str) -> None:
-    record["body"] = body
-    record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()
-
-
-def sample_event(name: str, book_id: str, page_ids: Sequence[str] = ()) -> dict:
-    """The sample event with the real book's ids in place of the example ones (pages matched in order)."""
-    event = json.loads((EVENTS / name).read_text())
-    record = event["Records"][0]
-    body = json.loads(record["body"])
-    examples = [body["pageId"]] if "pageId" in body else [result["pageId"] for result in body.get("results", [])]
-    ids = {body["bookId"]: book_id, **dict(zip(examples, page_ids, strict=False))}
-    text = record["body"]
-    for example, real in ids.items():
-        text = text.replace(example, real)
-    set_body(record, text)
-    return event
-
-
 def invoke(worker: str, event: dict) -> dict:
     """Import the handler module from CodeUri (functions/) and call it with a Lambda context, as the runtime does."""
     return importlib.import_module(worker).handler(event, LocalLambdaContext(FUNCTIONS[worker]))
-
-
-def advance(session: Session, book_id: str, *updates: StatusUpdate) -> None:
-    service = BookStatusService(session)
-    for update in updates:
-        service.update_status(UUID(book_id), update)
-    session.commit()
-
-
-def generating() -> StatusUpdate:
-    return StatusUpdate("generation.started", book_status=BookStatus.GENERATING)
-
-
-def illustrating() -> StatusUpdate:
-    return StatusUpdate("story.completed", book_status=BookStatus.ILLUSTRATING)
-
-
-def page_ok(page_id: str) -> StatusUpdate:
-    return StatusUpdate("page.illustrated", page_id=UUID(page_id), page_status=ModerationStatus.OK)
 
 
 def reload_book(session: Session, book_id: str) -> Book:
@@ -139,7 +106,7 @@ def test_story_event_writes_every_page_and_moves_the_book_on(
     book = book_with_photos(3, autoIllustrate=auto_illustrate)
     advance(session, book["id"], generating())
 
-    response = invoke("story_worker", sample_event("story_worker.json", book["id"]))
+    response = invoke("story_worker", sqs_sample("story_worker.json", book["id"]))
 
     assert response == NO_FAILURES
     stored = reload_book(session, book["id"])
@@ -157,7 +124,7 @@ def test_illustration_event_draws_the_page_and_stores_a_png(book_with_photos, se
     advance(session, book["id"], generating(), illustrating())
     first_page = page_ids(book)[0]
 
-    response = invoke("illustration_worker", sample_event("illustration_worker.json", book["id"], [first_page]))
+    response = invoke("illustration_worker", sqs_sample("illustration_worker.json", book["id"], [first_page]))
 
     assert response == NO_FAILURES
     page, other = pages_of(session, book["id"])
@@ -174,7 +141,7 @@ def test_finalize_event_fails_the_unfinished_page_and_reports_partial(book_with_
     ids = page_ids(book)
     advance(session, book["id"], generating(), illustrating(), page_ok(ids[0]), page_ok(ids[1]))
 
-    response = invoke("finalize_worker", sample_event("finalize_worker.json", book["id"], ids))
+    response = invoke("finalize_worker", sqs_sample("finalize_worker.json", book["id"], ids))
 
     assert response == NO_FAILURES
     pages = pages_of(session, book["id"])
@@ -195,7 +162,7 @@ def test_fail_event_fails_the_book_and_its_pending_pages(book_with_photos, sessi
     ids = page_ids(book)
     advance(session, book["id"], generating(), illustrating(), page_ok(ids[0]))
 
-    response = invoke("finalize_worker", sample_event("finalize_worker_fail.json", book["id"]))
+    response = invoke("finalize_worker", sqs_sample("finalize_worker_fail.json", book["id"]))
 
     assert response == NO_FAILURES
     reason = "Provider.Permanent: The photo could not be read: cannot identify image file"
@@ -218,7 +185,7 @@ def test_pdf_event_stores_the_book_pdf_and_completes_the_book(book_with_photos, 
     ids = page_ids(book)
     advance(session, book["id"], generating(), illustrating(), *[page_ok(page_id) for page_id in ids])
 
-    response = invoke("pdf_worker", sample_event("pdf_worker.json", book["id"]))
+    response = invoke("pdf_worker", sqs_sample("pdf_worker.json", book["id"]))
 
     assert response == NO_FAILURES
     stored = reload_book(session, book["id"])
@@ -241,7 +208,7 @@ def test_malformed_message_is_reported_for_redelivery_and_changes_nothing(book_w
     advance(session, poisoned["id"], generating())
     advance(session, healthy["id"], generating())
     events_before = event_count(session, poisoned["id"])
-    event = sample_event("finalize_worker_fail.json", healthy["id"])
+    event = sqs_sample("finalize_worker_fail.json", healthy["id"])
     bad = json.loads(json.dumps(event["Records"][0]))
     bad["messageId"] = "2b7d6c9a-8e0f-4a2b-9c3d-5f6a7b8c9d0e"
     set_body(bad, body.replace("{book_id}", poisoned["id"]))
@@ -263,7 +230,7 @@ def test_malformed_message_alone_fails_the_invocation_and_changes_nothing(book_w
     book = book_with_photos(2)
     advance(session, book["id"], generating(), illustrating())
     events_before = event_count(session, book["id"])
-    event = sample_event("illustration_worker.json", book["id"], page_ids(book))
+    event = sqs_sample("illustration_worker.json", book["id"], page_ids(book))
     body = json.loads(event["Records"][0]["body"])
     del body["taskToken"]
     set_body(event["Records"][0], json.dumps(body, separators=(",", ":")))
@@ -279,7 +246,7 @@ def test_malformed_message_alone_fails_the_invocation_and_changes_nothing(book_w
 def test_same_event_delivered_twice_changes_nothing_the_second_time(book_with_photos, session, media):
     book = book_with_photos(2)
     advance(session, book["id"], generating(), illustrating())
-    event = sample_event("illustration_worker.json", book["id"], page_ids(book))
+    event = sqs_sample("illustration_worker.json", book["id"], page_ids(book))
     assert invoke("illustration_worker", event) == NO_FAILURES
     events_after_first = event_count(session, book["id"])
     seq_after_first = reload_book(session, book["id"]).last_event_seq
@@ -302,7 +269,7 @@ def test_sample_task_token_is_answered_as_stale_and_the_step_still_succeeds(
     book = book_with_photos(2)
     advance(session, book["id"], generating())
 
-    response = invoke("story_worker", sample_event("story_worker.json", book["id"]))
+    response = invoke("story_worker", sqs_sample("story_worker.json", book["id"]))
 
     assert response == NO_FAILURES
     assert step_functions_callbacks == [("SendTaskSuccess", "InvalidToken")]
@@ -318,7 +285,7 @@ def test_two_copies_processed_at_once_leave_exactly_one_result(book_with_photos,
     book = book_with_photos(1)
     page = page_ids(book)[0]
     advance(session, book["id"], generating(), illustrating())
-    event = sample_event("illustration_worker.json", book["id"], [page])
+    event = sqs_sample("illustration_worker.json", book["id"], [page])
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     start = threading.Barrier(2)
@@ -347,21 +314,13 @@ def test_two_copies_processed_at_once_leave_exactly_one_result(book_with_photos,
     assert event_count(session, book["id"]) == 4  # generating, illustrating, work.started, page.illustrated: once
 
 
-def with_token(event: dict, token: str) -> dict:
-    record = event["Records"][0]
-    body = json.loads(record["body"])
-    body["taskToken"] = token
-    set_body(record, json.dumps(body))
-    return event
-
-
 def test_a_late_story_message_never_overwrites_the_parents_edits(client, auth, book_with_photos, session):
     book = book_with_photos(2, autoIllustrate=False)
     advance(session, book["id"], generating())
-    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+    assert invoke("story_worker", sqs_sample("story_worker.json", book["id"])) == NO_FAILURES
     edited = page_ids(book)[0]
     client.patch(f"/v1/books/{book['id']}/pages/{edited}", json={"text": "Our own words."}, headers=auth())
-    late = with_token(sample_event("story_worker.json", book["id"]), "a-timed-out-attempts-token")
+    late = with_task_token(sqs_sample("story_worker.json", book["id"]), "a-timed-out-attempts-token")
     assert invoke("story_worker", late) == NO_FAILURES
     assert pages_of(session, book["id"])[0].text == "Our own words."
     assert reload_book(session, book["id"]).status == BookStatus.STORY_READY
@@ -373,7 +332,7 @@ def test_a_message_from_an_earlier_generation_is_dropped(book_with_photos, sessi
     stored = reload_book(session, book["id"])
     stored.generation_attempt = 2  # a newer generation started since the sample's attempt 1
     session.commit()
-    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+    assert invoke("story_worker", sqs_sample("story_worker.json", book["id"])) == NO_FAILURES
     (run,) = job_runs(session, book["id"])
     assert (run.status, run.error_code) == (JobStatus.FAILED, "Worker.StaleAttempt")
     assert all(page.text is None for page in pages_of(session, book["id"]))
@@ -383,10 +342,10 @@ def test_an_illustrated_page_is_not_drawn_again(book_with_photos, session, media
     book = book_with_photos(1)
     page = page_ids(book)[0]
     advance(session, book["id"], generating(), illustrating())
-    assert invoke("illustration_worker", sample_event("illustration_worker.json", book["id"], [page])) == NO_FAILURES
+    assert invoke("illustration_worker", sqs_sample("illustration_worker.json", book["id"], [page])) == NO_FAILURES
     key = keys.illustration_key(book["id"], page)
     first = media.s3.head_object(Bucket=media.bucket, Key=key)["LastModified"]
-    late = with_token(sample_event("illustration_worker.json", book["id"], [page]), "another-attempts-token")
+    late = with_task_token(sqs_sample("illustration_worker.json", book["id"], [page]), "another-attempts-token")
     assert invoke("illustration_worker", late) == NO_FAILURES
     assert media.s3.head_object(Bucket=media.bucket, Key=key)["LastModified"] == first
     runs = job_runs(session, book["id"])
@@ -427,7 +386,7 @@ def test_the_story_provider_is_called_with_no_database_connection_checked_out(bo
     provider = WatchingStoryProvider(deps.database)
     monkeypatch.setitem(deps.__dict__, "story_provider", provider)
 
-    assert invoke("story_worker", sample_event("story_worker.json", book["id"])) == NO_FAILURES
+    assert invoke("story_worker", sqs_sample("story_worker.json", book["id"])) == NO_FAILURES
 
     assert provider.checked_out == [0]
     assert reload_book(session, book["id"]).status == BookStatus.ILLUSTRATING
@@ -445,7 +404,7 @@ def test_the_illustration_provider_is_called_with_no_database_connection_checked
     provider = WatchingIllustrationProvider(deps.database)
     monkeypatch.setitem(deps.__dict__, "illustration_provider", provider)
 
-    event = sample_event("illustration_worker.json", book["id"], page_ids(book))
+    event = sqs_sample("illustration_worker.json", book["id"], page_ids(book))
     assert invoke("illustration_worker", event) == NO_FAILURES
 
     assert provider.checked_out == [0]
@@ -469,7 +428,7 @@ def test_a_result_that_arrives_after_the_task_was_taken_over_changes_nothing(boo
             return super().illustrate(request)
 
     monkeypatch.setitem(deps.__dict__, "illustration_provider", TakenOverMeanwhile(deps.database))
-    assert invoke("illustration_worker", sample_event("illustration_worker.json", book["id"], page_ids(book))) == NO_FAILURES
+    assert invoke("illustration_worker", sqs_sample("illustration_worker.json", book["id"], page_ids(book))) == NO_FAILURES
 
     assert [page.moderation_status for page in pages_of(session, book["id"])] == [ModerationStatus.PENDING]
     (run,) = job_runs(session, book["id"])
