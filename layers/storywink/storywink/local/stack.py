@@ -69,6 +69,8 @@ class StackOptions:
     faithful: bool = False
     time_scale: float = 1.0
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # False: nothing polls the queues or runs the schedules (a bench invokes the functions itself).
+    event_sources: bool = True
 
 
 class LocalStack:
@@ -98,8 +100,9 @@ class LocalStack:
             self._start_moto()
             self._start_database()
             self._provision()
-            self._start_pollers()
-            self._start_schedules()
+            if self.options.event_sources:
+                self._start_pollers()
+                self._start_schedules()
             self._start_websocket_gateway()
             self._start_api()
         except BaseException:
