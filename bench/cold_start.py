@@ -59,6 +59,7 @@ from storywink.local.samples import (
 )
 from storywink.local.stack import LocalStack
 from storywink.local.template import repo_root
+from storywink.services.status import StatusUpdate
 from storywink.wiring import container
 
 BENCH = Path(__file__).resolve().parent
@@ -101,13 +102,15 @@ class Samples:
         self.token = stack.mint_token(USER)
         self.deps = container()  # the stack's own: its database and connections table
 
-    def book(self, *updates: Callable[[list[str]], list[Any]]) -> tuple[str, list[str]]:
-        """A fresh book of PAGES photos moved through ``updates`` (each given the page ids); (id, page ids)."""
+    def book(self, *updates: StatusUpdate) -> tuple[str, list[str]]:
+        """A fresh book of PAGES photos moved through ``updates``: its id and its page ids, in order."""
         book = self.parent.make_book(PAGES)
-        pages = [page["id"] for page in sorted(book["pages"], key=lambda page: page["pageNumber"])]
+        self.advance(book["id"], *updates)
+        return book["id"], [page["id"] for page in sorted(book["pages"], key=lambda page: page["pageNumber"])]
+
+    def advance(self, book_id: str, *updates: StatusUpdate) -> None:
         with self.deps.database.sessions() as session:
-            advance(session, book["id"], *[update for make in updates for update in make(pages)])
-        return book["id"], pages
+            advance(session, book_id, *updates)
 
     def step(self, name: str, book_id: str, pages: Sequence[str] = ()) -> dict[str, Any]:
         return with_task_token(sqs_sample(name, book_id, pages), uuid.uuid4().hex)
@@ -123,23 +126,26 @@ class Samples:
         return http_sample("api_create_book.json", self.token)
 
     def story_worker(self) -> dict[str, Any]:
-        book_id, _ = self.book(lambda _: [generating()])
+        book_id, _ = self.book(generating())
         return self.step("story_worker.json", book_id)
 
     def illustration_worker(self) -> dict[str, Any]:
-        book_id, pages = self.book(lambda _: [generating(), illustrating()])
+        book_id, pages = self.book(generating(), illustrating())
         return self.step("illustration_worker.json", book_id, pages[:1])
 
     def finalize_worker(self) -> dict[str, Any]:
-        book_id, pages = self.book(lambda _: [generating(), illustrating()], lambda ids: [page_ok(p) for p in ids[:2]])
+        """Two pages illustrated, the third failed (as the sample's results say)."""
+        book_id, pages = self.book(generating(), illustrating())
+        self.advance(book_id, *[page_ok(page) for page in pages[:2]])
         return self.step("finalize_worker.json", book_id, pages)
 
     def pdf_worker(self) -> dict[str, Any]:
-        book_id, _ = self.book(lambda _: [generating(), illustrating()], lambda ids: [page_ok(p) for p in ids])
+        book_id, pages = self.book(generating(), illustrating())
+        self.advance(book_id, *[page_ok(page) for page in pages])
         return self.step("pdf_worker.json", book_id)
 
     def dlq_handler(self) -> dict[str, Any]:
-        book_id, _ = self.book(lambda _: [generating()])
+        book_id, _ = self.book(generating())
         return self.step("dlq_handler.json", book_id)
 
     def lease_sweeper(self) -> dict[str, Any]:
@@ -147,7 +153,7 @@ class Samples:
 
     def push_fanout(self) -> dict[str, Any]:
         """A subscriber who has seen nothing of a book with events: the fan-out reads them and pushes."""
-        book_id, _ = self.book(lambda _: [generating()])
+        book_id, _ = self.book(generating())
         connection = f"bench-{uuid.uuid4().hex[:12]}"
         store = self.deps.require_connections()
         store.add_connection(connection, USER)
@@ -188,14 +194,15 @@ class Measured:
     def module(self) -> str:
         return self.handler.rpartition(".")[0]
 
-    def median(self, values: list[float]) -> float:
-        return statistics.median(values) if values else math.nan
-
     def total_ms(self) -> float:
         """The median of import + first invocation; NaN when it was imported only (or never ran)."""
         if self.sample is None:
             return math.nan
-        return self.median([i + f for i, f in zip(self.import_ms, self.invoke_ms, strict=True)])
+        return median([i + f for i, f in zip(self.import_ms, self.invoke_ms, strict=True)])
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
 
 
 FLOOR_SQS = Measured("floor: SQS + boto3", FLOORS, "sqs_floor.handler", lambda s: s.step("story_worker.json", str(uuid.uuid4())))
@@ -273,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         [
             each.name,
-            fmt(each.median(each.import_ms)),
-            fmt(each.median(each.invoke_ms)),
+            fmt(median(each.import_ms)),
+            fmt(median(each.invoke_ms)),
             fmt(ratios[each.module], 2),
         ]
         for each in measured
