@@ -1,20 +1,22 @@
 """Typed settings: the only reader of the environment outside the local stack and the benches.
 
 `load_settings()` reads and validates every variable once, when a container starts (the wiring calls
-it); a bad value fails that start with a message naming the variable, never a request later.
+it); a bad value fails that start with a message naming the variable, never a request later. Each field's
+alias is its variable's name. `Settings(...)` reads the environment beneath what it is given, as a
+pydantic-settings model does (names in any case, defaults validated), without that library's import at
+every cold start.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import os
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic_settings.exceptions import SettingsError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ProviderName = Literal["offline", "openai", "simulated"]
 ChaosErrorKind = Literal["transient", "content-policy", "permanent"]
-LatencySeconds = Annotated[tuple[float, float], NoDecode]  # "low,high" in the environment
+LatencySeconds = tuple[float, float]  # "low,high" in the environment
 CrashPoint = Literal["story.after_provider", "illustration.after_upload", "pdf.after_upload"]
 
 
@@ -26,8 +28,8 @@ def _items(raw: str) -> frozenset[str]:
     return frozenset(item.strip() for item in raw.split(",") if item.strip())
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, validate_default=True)
 
     environment: str = Field("local", alias="STORYWINK_ENV")
     # Set by the Lambda runtime: a function's own name (unset locally).
@@ -164,6 +166,20 @@ class Settings(BaseSettings):
     # CORS origins allowed to call the API from a browser, comma separated.
     cors_origins: str = Field("*", alias="CORS_ORIGINS")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_beneath(cls, given: Any) -> Any:
+        """Each variable of the environment, for the fields the caller did not give (by name or alias)."""
+        if not isinstance(given, dict):
+            return given
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        read = {
+            field.alias: environment[field.alias]
+            for name, field in cls.model_fields.items()
+            if field.alias in environment and name not in given and field.alias not in given
+        }
+        return {**read, **given}
+
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "state_machine_arn", "connections_table", "websocket_endpoint",
@@ -227,5 +243,3 @@ def load_settings() -> Settings:
         aliases = {name: f.alias for name, f in Settings.model_fields.items()}
         problems = "; ".join(f"{aliases.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors())
         raise ConfigurationError(f"invalid configuration: {problems}") from None
-    except SettingsError as error:
-        raise ConfigurationError(f"invalid configuration: {error}") from None
