@@ -32,7 +32,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    _with_engine(url, lambda engine: _run(engine, command.downgrade, revision))
+    _with_engine(url, lambda engine: downgrade_engine(engine, revision))
 
 
 def upgrade_engine(engine: Engine, revision: str = "head") -> str | None:
@@ -40,6 +40,10 @@ def upgrade_engine(engine: Engine, revision: str = "head") -> str | None:
     credentials); returns the revision the database is at afterwards."""
     _run(engine, command.upgrade, revision)
     return current_revision(engine)
+
+
+def downgrade_engine(engine: Engine, revision: str = "base") -> None:
+    _run(engine, command.downgrade, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

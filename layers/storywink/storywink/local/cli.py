@@ -125,11 +125,18 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from storywink.config import load_settings
     from storywink.db import migrate
-    from storywink.db.engine import resolve_database_url
+    from storywink.db.engine import Database
 
-    url = resolve_database_url()
-    (migrate.downgrade if args.down else migrate.upgrade)(url, args.revision or ("base" if args.down else "head"))
+    database = Database(load_settings())
+    try:
+        if args.down:
+            migrate.downgrade_engine(database.engine, args.revision or "base")
+        else:
+            migrate.upgrade_engine(database.engine, args.revision or "head")
+    finally:
+        database.dispose()
     print("downgraded" if args.down else "upgraded")
     return 0
 
@@ -180,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--check", action="store_true")
     openapi.set_defaults(run=_openapi)
 
-    migrate = commands.add_parser("migrate", help="migrate the database at DATABASE_URL")
+    migrate = commands.add_parser("migrate", help="migrate the configured database (DATABASE_URL or DATABASE_SECRET_ARN)")
     migrate.add_argument("--down", action="store_true")
     migrate.add_argument("--revision")
     migrate.set_defaults(run=_migrate)
