@@ -1,0 +1,124 @@
+"""env.json, the `--env-vars` file of `sam local invoke` / `start-api`: every function of template.yaml has
+an entry, sets only variables it reads, and is pointed at the local stack (`storywink dev`) as a Docker
+container reaches it. `sam local` needs Docker, so this file's coverage is what can be tested here."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from storywink.config import Settings
+from storywink.local.cli import build_parser
+from storywink.local.resources import TemplateProvisioner
+from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, LOCAL_PARAMETERS, REGION
+from storywink.local.template import load_template, repo_root
+
+ROOT = repo_root()
+TEMPLATE = load_template(ROOT / "template.yaml")
+ENV_FILE = json.loads((ROOT / "env.json").read_text(encoding="utf-8"))
+SHARED = ENV_FILE["Parameters"]  # sam local gives these to every function; an entry's own win
+FUNCTIONS = sorted(name for name, spec in TEMPLATE["Resources"].items() if spec["Type"] == "AWS::Serverless::Function")
+# Being added to the template; it reads the same database variables as every function.
+EXPECTED_SOON = {"DatabaseMigrationFunction"}
+# A container reaches the machine it runs on by this name (Docker Desktop; elsewhere --add-host).
+HOST = "host.docker.internal"
+# Read by Powertools itself rather than by storywink.config (boto3's AWS_ENDPOINT_URL is in both).
+POWERTOOLS_VARIABLES = {"LOG_LEVEL"}
+# sam local overrides only the variables a function declares; these two the template does not declare yet.
+AWAITING_TEMPLATE = {"DATABASE_URL", "AWS_ENDPOINT_URL"}
+
+
+def variables_of(function: str) -> dict[str, str]:
+    return {**SHARED, **ENV_FILE.get(function, {})}
+
+
+def declared_variables(function: str) -> set[str]:
+    globals_ = TEMPLATE["Globals"]["Function"].get("Environment", {}).get("Variables", {})
+    own = TEMPLATE["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+    return set(globals_) | set(own)
+
+
+def is_read(variable: str) -> bool:
+    settings = {field.alias for field in Settings.model_fields.values()}
+    return variable in settings or variable in POWERTOOLS_VARIABLES or variable.startswith("POWERTOOLS_")
+
+
+@pytest.fixture(scope="module")
+def local_stack_environment() -> dict[str, str]:
+    """What the local stack gives its functions: the template's variables resolved against the queues,
+    bucket, table and state machine it creates (built here in moto's in-process mock)."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        provisioner = TemplateProvisioner(
+            ROOT / "template.yaml",
+            lambda service: boto3.client(service, region_name=REGION),
+            stack_name="storywink-local",
+            region=REGION,
+            parameters=LOCAL_PARAMETERS,
+        )
+        resources = provisioner.provision()
+    mock_endpoint = f"https://sqs.{REGION}.amazonaws.com"
+    moto = SHARED["AWS_ENDPOINT_URL"]
+    return {name: value.replace(mock_endpoint, moto) for name, value in resources.environment.items()}
+
+
+def test_every_function_in_the_template_has_an_entry():
+    assert set(FUNCTIONS) - set(ENV_FILE) == set()
+
+
+def test_every_entry_is_a_function_of_the_template():
+    assert set(ENV_FILE) - {"Parameters"} - set(FUNCTIONS) - EXPECTED_SOON == set()
+
+
+@pytest.mark.parametrize("function", sorted(set(ENV_FILE) - {"Parameters"}))
+def test_every_function_reaches_moto_and_the_local_database_never_aws(function):
+    variables = variables_of(function)
+
+    assert urlsplit(variables["AWS_ENDPOINT_URL"]).hostname == HOST
+    assert urlsplit(variables["DATABASE_URL"]).hostname == HOST
+    assert variables["DATABASE_URL"].startswith("postgresql+pg8000://")
+
+
+@pytest.mark.parametrize("function", sorted(set(ENV_FILE) - {"Parameters"}))
+def test_every_variable_set_is_one_storywink_or_its_runtime_reads(function):
+    assert [variable for variable in variables_of(function) if not is_read(variable)] == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_variable_set_is_declared_for_the_function_so_sam_local_applies_it(function):
+    assert set(variables_of(function)) - AWAITING_TEMPLATE - declared_variables(function) == set()
+
+
+@pytest.mark.xfail(strict=True, reason="template.yaml must declare DATABASE_URL and AWS_ENDPOINT_URL (blank) in Globals")
+def test_the_template_declares_the_variables_only_sam_local_sets():
+    assert AWAITING_TEMPLATE <= set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+
+
+def test_every_resource_named_is_the_one_the_local_stack_creates(local_stack_environment):
+    for function in sorted(set(ENV_FILE) - {"Parameters"}):
+        for name, value in ENV_FILE[function].items():
+            if name in local_stack_environment:
+                assert value == local_stack_environment[name], f"{function}: {name}"
+
+
+def test_every_endpoint_is_the_local_stacks_as_a_container_reaches_it():
+    api_port = build_parser().parse_args(["dev"]).port
+    values = {name: value for function in ENV_FILE.values() for name, value in function.items()}
+
+    assert values["AUTH_JWKS_URL"] == f"http://{HOST}:{api_port}/.well-known/jwks.json"
+    assert (values["AUTH_ISSUER"], values["AUTH_AUDIENCE"]) == (LOCAL_ISSUER, LOCAL_AUDIENCE)
+    assert urlsplit(values["WEBSOCKET_ENDPOINT"]).hostname == HOST
+
+
+def test_one_value_per_variable_across_functions():
+    seen: dict[str, set[str]] = {}
+    for function in ENV_FILE.values():
+        for name, value in function.items():
+            seen.setdefault(name, set()).add(value)
+
+    assert {name: values for name, values in seen.items() if len(values) > 1} == {}
+
