@@ -5,16 +5,16 @@ container reaches it. `sam local` needs Docker, so this file's coverage is what 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from storywink.config import Settings
 from storywink.local.cli import build_parser
-from storywink.local.resources import TemplateProvisioner
-from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, LOCAL_PARAMETERS, REGION
+from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, REGION
 from storywink.local.template import load_template, repo_root
 
 ROOT = repo_root()
@@ -49,23 +49,37 @@ def is_read(variable: str) -> bool:
     return variable in settings or variable in POWERTOOLS_VARIABLES or variable.startswith("POWERTOOLS_")
 
 
+# Run in a process of its own: moto's in-process mock resets every backend when it ends, the session's moto
+# server's too.
+PROVISION = """
+import json, sys
+import boto3
+from moto import mock_aws
+from storywink.local.resources import TemplateProvisioner
+from storywink.local.stack import LOCAL_PARAMETERS, REGION
+from storywink.local.template import repo_root
+
+with mock_aws():
+    clients = lambda service: boto3.client(service, region_name=REGION)
+    provisioner = TemplateProvisioner(
+        repo_root() / "template.yaml", clients, stack_name="storywink-local", region=REGION, parameters=LOCAL_PARAMETERS
+    )
+    json.dump(provisioner.provision().environment, sys.stdout)
+"""
+
+
 @pytest.fixture(scope="module")
 def local_stack_environment() -> dict[str, str]:
     """What the local stack gives its functions: the template's variables resolved against the queues,
-    bucket, table and state machine it creates (built here in moto's in-process mock)."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        provisioner = TemplateProvisioner(
-            ROOT / "template.yaml",
-            lambda service: boto3.client(service, region_name=REGION),
-            stack_name="storywink-local",
-            region=REGION,
-            parameters=LOCAL_PARAMETERS,
-        )
-        resources = provisioner.provision()
+    bucket, table and state machine it creates (built here in moto's mock)."""
+    environment = {name: value for name, value in os.environ.items() if name != "AWS_ENDPOINT_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROVISION], env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
     mock_endpoint = f"https://sqs.{REGION}.amazonaws.com"
     moto = SHARED["AWS_ENDPOINT_URL"]
-    return {name: value.replace(mock_endpoint, moto) for name, value in resources.environment.items()}
+    return {name: value.replace(mock_endpoint, moto) for name, value in json.loads(result.stdout).items()}
 
 
 def test_every_function_in_the_template_has_an_entry():
