@@ -236,7 +236,9 @@ class LocalStack:
             flags["FEATURE_FLAGS_FILE"] = str(self.flags_file)
         os.environ.update(
             {
+                # The template declares both blank (for sam local): locally they are the stack's own.
                 "DATABASE_URL": self.database_url,
+                "AWS_ENDPOINT_URL": self.moto_endpoint,
                 "AUTH_JWKS_URL": self.issuer.jwks_url,
                 "AUTH_ISSUER": LOCAL_ISSUER,
                 "AUTH_AUDIENCE": LOCAL_AUDIENCE,
