@@ -76,6 +76,27 @@ def test_actionlint_finds_nothing_in_the_workflows():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def check_workflows(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema against the GitHub workflow schema it ships (SchemaStore's, vendored: no network)."""
+    checker = tool("check-jsonschema")
+    assert checker is not None, "check-jsonschema comes with requirements-dev.txt"
+    return subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_every_workflow_matches_githubs_workflow_schema():
+    result = check_workflows(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_finds_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: [push]\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    step:\n      - run: make test\n")
+    assert check_workflows(broken).returncode != 0
+
+
 def test_the_bootstrap_template_passes_cfn_lint():
     cfn_lint = tool("cfn-lint")
     if cfn_lint is None:
