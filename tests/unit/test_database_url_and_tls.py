@@ -13,6 +13,7 @@ from storywink.db.credentials import resolve_database_url
 from storywink.db.engine import Database
 from storywink.db.tls import tls_connect_args
 from storywink.domain.errors import ServiceUnavailable
+from storywink.local.template import load_template, repo_root
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:storywink-db"
 PASSWORD = "p@ss:w/rd%?#&="
@@ -93,6 +94,36 @@ def test_tls_may_be_disabled_for_a_server_on_this_machine_only():
     assert tls_connect_args(settings(DATABASE_TLS="disable"), local) == {"ssl_context": False}
     with pytest.raises(ConfigurationError, match="DATABASE_TLS"):
         tls_connect_args(settings(DATABASE_TLS="disable"), remote)
+
+
+def test_tls_may_be_disabled_for_host_docker_internal_under_sam_local_only():
+    docker_host = make_url("postgresql+pg8000://storywink:storywink@host.docker.internal:5432/storywink")
+
+    assert tls_connect_args(settings(DATABASE_TLS="disable", AWS_SAM_LOCAL="true"), docker_host) == {"ssl_context": False}
+    with pytest.raises(ConfigurationError, match="DATABASE_TLS"):
+        tls_connect_args(settings(DATABASE_TLS="disable"), docker_host)
+
+
+@pytest.mark.parametrize("host", ["db.example.internal", "docker.internal", "host.docker.internal.example.com", "10.0.0.5"])
+def test_under_sam_local_tls_may_still_not_be_disabled_for_any_other_host(host):
+    remote = make_url(f"postgresql+pg8000://app:secret@{host}/storywink")
+
+    with pytest.raises(ConfigurationError, match="DATABASE_TLS"):
+        tls_connect_args(settings(DATABASE_TLS="disable", AWS_SAM_LOCAL="true"), remote)
+
+
+def test_no_function_of_the_template_is_told_it_runs_under_sam_local():
+    template = load_template(repo_root() / "template.yaml")
+    scopes = [template["Globals"]["Function"]] + [
+        spec["Properties"] for spec in template["Resources"].values() if spec["Type"] == "AWS::Serverless::Function"
+    ]
+
+    assert [scope for scope in scopes if "AWS_SAM_LOCAL" in scope.get("Environment", {}).get("Variables", {})] == []
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_database_tls_is_the_default_verified_tls(blank):
+    assert settings(DATABASE_TLS=blank).database_tls == "verify-full"
 
 
 def test_a_ca_file_that_does_not_exist_fails_the_start_naming_the_variable(monkeypatch, tmp_path):

@@ -1,18 +1,24 @@
 """env.json, the `--env-vars` file of `sam local invoke` / `start-api`: every function of template.yaml has
-an entry, sets only variables it reads, and is pointed at the local stack (`storywink dev`) as a Docker
-container reaches it. `sam local` needs Docker, so this file's coverage is what can be tested here."""
+an entry, sets only variables it reads, and is pointed at the local stack as a Docker container reaches it
+when the stack runs as README's sam local recipe starts it. `sam local` needs Docker, so this file and
+that recipe are what can be tested here."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
+from itertools import pairwise, takewhile
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import make_url
 
 from storywink.config import Settings
+from storywink.db.tls import tls_connect_args
 from storywink.local.cli import build_parser
 from storywink.local.stack import LOCAL_AUDIENCE, LOCAL_ISSUER, REGION
 from storywink.local.template import load_template, repo_root
@@ -26,9 +32,26 @@ FUNCTIONS = sorted(name for name, spec in TEMPLATE["Resources"].items() if spec[
 HOST = "host.docker.internal"
 # Read by Powertools itself rather than by storywink.config (boto3's AWS_ENDPOINT_URL is in both).
 POWERTOOLS_VARIABLES = {"LOG_LEVEL"}
-# sam local overrides only the variables a function declares. These two only sam local sets: the template
-# declares them blank (unset in the cloud).
-SAM_LOCAL_ONLY = {"DATABASE_URL", "AWS_ENDPOINT_URL"}
+# sam local overrides only the variables a function declares. These only sam local sets: the template
+# declares them blank (unset, or the default, in the cloud).
+SAM_LOCAL_ONLY = {"DATABASE_URL", "AWS_ENDPOINT_URL", "DATABASE_TLS"}
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def recipe(program: str) -> tuple[dict[str, str], list[str]]:
+    """The environment and arguments of the command of README's sam local recipe that runs ``program``."""
+    section = README.split("### sam local (with Docker)", 1)[1].split("\n## ", 1)[0]
+    shell = "\n".join(re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)).replace("\\\n", " ")
+    for words in (shlex.split(line, comments=True) for line in shell.splitlines()):
+        assignments = list(takewhile(re.compile(r"[A-Z_][A-Z0-9_]*=").match, words))
+        command = words[len(assignments) :]
+        if command and command[0].rsplit("/", 1)[-1] == program:
+            return dict(word.split("=", 1) for word in assignments), command[1:]
+    raise AssertionError(f"README's sam local recipe runs no {program}")
+
+
+def options_of(arguments: list[str], option: str) -> list[str]:
+    return [value for flag, value in pairwise(arguments) if flag == option]
 
 
 def variables_of(function: str) -> dict[str, str]:
@@ -118,13 +141,49 @@ def test_every_resource_named_is_the_one_the_local_stack_creates(local_stack_env
                 assert value == local_stack_environment[name], f"{function}: {name}"
 
 
-def test_every_endpoint_is_the_local_stacks_as_a_container_reaches_it():
-    api_port = build_parser().parse_args(["dev"]).port
+def test_every_endpoint_is_the_local_stacks_as_the_recipe_runs_it_and_a_container_reaches_it():
+    _, arguments = recipe("storywink")
+    dev = build_parser().parse_args(arguments)
     values = {name: value for function in ENV_FILE.values() for name, value in function.items()}
 
-    assert values["AUTH_JWKS_URL"] == f"http://{HOST}:{api_port}/.well-known/jwks.json"
+    assert dev.command == "dev"
+    assert dev.host == "0.0.0.0"  # a container reaches this machine through Docker's network, not its loopback
+    assert values["AUTH_JWKS_URL"] == f"http://{HOST}:{dev.port}/.well-known/jwks.json"
     assert (values["AUTH_ISSUER"], values["AUTH_AUDIENCE"]) == (LOCAL_ISSUER, LOCAL_AUDIENCE)
-    assert urlsplit(values["WEBSOCKET_ENDPOINT"]).hostname == HOST
+    assert values["WEBSOCKET_ENDPOINT"] == f"http://{HOST}:{dev.websocket_port}"
+    assert values["AWS_ENDPOINT_URL"] == f"http://{HOST}:{dev.moto_port}"
+
+
+def test_the_database_is_the_recipes_server_as_a_container_reaches_it():
+    environment, _ = recipe("storywink")
+    _, docker = recipe("docker")
+    stack, functions = make_url(environment["DATABASE_URL"]), make_url(SHARED["DATABASE_URL"])
+
+    assert (stack.host, functions.host) == ("127.0.0.1", HOST)
+    assert (stack.username, stack.password, stack.port, stack.database) == (
+        functions.username, functions.password, functions.port, functions.database
+    )
+    assert f"{functions.port}:5432" in options_of(docker, "-p")
+    assert dict(value.split("=", 1) for value in options_of(docker, "-e")) == {
+        "POSTGRES_USER": functions.username, "POSTGRES_PASSWORD": functions.password, "POSTGRES_DB": functions.database
+    }
+
+
+def test_the_recipes_stack_may_reach_its_server_without_tls():
+    environment, _ = recipe("storywink")
+    settings = Settings(DATABASE_URL=environment["DATABASE_URL"], DATABASE_TLS=environment.get("DATABASE_TLS"))
+
+    assert tls_connect_args(settings, make_url(settings.database_url)) == {"ssl_context": False}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_may_reach_the_recipes_server_without_tls_under_sam_local(function):
+    variables = variables_of(function)
+    settings = Settings(
+        DATABASE_URL=variables["DATABASE_URL"], DATABASE_TLS=variables.get("DATABASE_TLS"), AWS_SAM_LOCAL="true"
+    )
+
+    assert tls_connect_args(settings, make_url(settings.database_url)) == {"ssl_context": False}
 
 
 def test_one_value_per_variable_across_functions():

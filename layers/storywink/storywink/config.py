@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -44,8 +44,11 @@ class Settings(BaseSettings):
     database_port: int | None = Field(None, ge=1, le=65_535, alias="DATABASE_PORT")
     database_name: str | None = Field(None, alias="DATABASE_NAME")
     # TCP connections verify the server's certificate and host name and never fall back to plaintext;
-    # `disable` is allowed only for a server on this machine. Unix sockets carry no TLS in PostgreSQL.
+    # `disable` is allowed only for a server on this machine (storywink.db.tls). Unix sockets carry no
+    # TLS in PostgreSQL. Blank is the default (the template declares it blank for sam local).
     database_tls: Literal["verify-full", "disable"] = Field("verify-full", alias="DATABASE_TLS")
+    # Set by sam local in the container it runs a function in (never in the cloud).
+    sam_local: bool = Field(False, alias="AWS_SAM_LOCAL")
     # The CA certificates trusted for it: the RDS bundle shipped in the package unless this names another.
     database_ca_file: FilePath | None = Field(None, alias="DATABASE_CA_FILE")
     # Connections per container: a Lambda container runs one invocation at a time and holds a connection
@@ -182,6 +185,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_tls", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        return cls.model_fields[info.field_name].default if isinstance(value, str) and not value.strip() else value
 
     @field_validator("story_provider", "illustration_provider", "chaos_error_kind", "database_tls", mode="before")
     @classmethod

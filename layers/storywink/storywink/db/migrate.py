@@ -14,7 +14,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
+
+from storywink.config import load_settings
+from storywink.db.engine import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_STATEMENT_TIMEOUT = "10min"
@@ -65,8 +68,9 @@ def _serialise(connection: Connection) -> None:
 
 
 def _with_engine(url: str, work: Callable[[Engine], object]) -> None:
-    engine = create_engine(url)
+    """Through a function's own engine for ``url``: a migration over TCP is held to the same TLS rules."""
+    database = Database(load_settings().model_copy(update={"database_url": url}))
     try:
-        work(engine)
+        work(database.engine)
     finally:
-        engine.dispose()
+        database.dispose()
