@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from storywink.api.errors import install_error_handlers
+from storywink.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from storywink.api.limits import rate_limit_changes
 from storywink.api.middleware import RequestContextMiddleware
 from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
@@ -23,6 +23,8 @@ def create_app(container: Container) -> FastAPI:
         description="Turn a family's photos into an illustrated picture book. Every /v1 route needs a bearer token.",
     )
     app.state.container = container
+    # Innermost first: an unexpected error becomes the 500 here, so the two outside it still apply.
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         CORSMiddleware,

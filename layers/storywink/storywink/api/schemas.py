@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from storywink.domain import rules
 from storywink.domain.book_details import BookDetails
 from storywink.domain.enums import BookStatus, ModerationStatus
 from storywink.domain.progress import CamelModel
 
-PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX)]
+PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX), AfterValidator(rules.storable_text)]
 
 
 class StrictCamel(CamelModel):

@@ -1,5 +1,7 @@
 """Which book states allow which edits, and the fixed limits of a book."""
 
+import re
+
 from storywink.domain.enums import BookStatus
 
 FINAL_STATUSES = frozenset({BookStatus.COMPLETED, BookStatus.PARTIAL, BookStatus.FAILED})
@@ -16,3 +18,14 @@ TITLE_MAX = 120
 NAME_MAX = 60
 FREE_TEXT_MAX = 500
 PAGE_TEXT_MAX = 2000
+
+
+# Text PostgreSQL cannot store: NUL, and UTF-16 surrogates on their own (JSON can carry both as escapes).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` unchanged, or a ValueError (a 422) when it holds a character no text column can keep."""
+    if _UNSTORABLE.search(value):
+        raise ValueError("must not contain NUL characters or unpaired surrogates")
+    return value
