@@ -12,8 +12,10 @@ from storywink.domain.enums import ArtStyle
 from storywink.domain.progress import CamelModel
 
 Storable = AfterValidator(rules.storable_text)  # no NUL, no lone surrogate: a 422, not a database error
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX), Storable]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.NAME_MAX), Storable]
+# Stripped, then at least one character: `pattern` says "not blank" to the schema (a no-op once stripped).
+NotBlank = StringConstraints(strip_whitespace=True, min_length=1, pattern=r"\S")
+Title = Annotated[str, NotBlank, StringConstraints(max_length=rules.TITLE_MAX), Storable]
+Name = Annotated[str, NotBlank, StringConstraints(max_length=rules.NAME_MAX), Storable]
 FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=rules.FREE_TEXT_MAX), Storable]
 
 
