@@ -22,6 +22,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def free_ports() -> Callable[[], int]:
+    """For a server a test starts: a port on 127.0.0.1 that is free right now."""
+    return free_port
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

@@ -48,3 +48,39 @@ def test_event_without_a_valid_token_gets_the_json_401(api_handler):
     response = api_handler(http_sample("api_list_books.json"), LambdaContext())
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"]["requestId"] == "Jk3lQgYbIAMEbyw="
+
+
+def emitted_metrics(output: str) -> dict[str, list[float]]:
+    """The values of every metric in the EMF lines Powertools printed."""
+    values: dict[str, list[float]] = {}
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        blob = json.loads(line)
+        for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            value = blob[definition["Name"]]
+            values.setdefault(definition["Name"], []).extend(value if isinstance(value, list) else [value])
+    return values
+
+
+def test_each_request_is_counted_and_timed_in_the_metrics_the_deployment_rolls_back_on(api_handler, capsys):
+    from storywink.observability import metrics
+
+    metrics.clear_metrics()
+    capsys.readouterr()
+    api_handler(http_sample("api_healthz.json"), LambdaContext())
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert emitted["ApiRequests"] == [1.0]
+    assert emitted["ApiServerErrors"] == [0.0]
+    assert len(emitted["ApiLatency"]) == 1 and emitted["ApiLatency"][0] > 0
+
+
+def test_a_5xx_answer_counts_as_a_server_error(client, reconfigure):
+    from storywink.observability import metrics
+
+    metrics.clear_metrics()
+    reconfigure(DATABASE_URL="postgresql+pg8000://storywink@127.0.0.1:9/storywink")
+    assert client.get("/healthz").status_code == 503
+    assert metrics.metric_set["ApiServerErrors"]["Value"] == [1.0]
+    assert metrics.metric_set["ApiRequests"]["Value"] == [1.0]
+    metrics.clear_metrics()

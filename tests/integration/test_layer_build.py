@@ -96,6 +96,9 @@ def test_the_layer_keeps_the_package_data(layer):
     }
     assert (package / "api" / "static" / "queues.html").is_file()
     assert (package / "db" / "migrations" / "script.py.mako").is_file()
+    assert (package / "db" / "certificates" / "rds-ca-bundle.pem").read_bytes() == (
+        SOURCE / "db" / "certificates" / "rds-ca-bundle.pem"
+    ).read_bytes()
     assert list((package / "db" / "migrations" / "versions").glob("*.py"))
 
 

@@ -46,3 +46,17 @@ def test_models_and_migrations_agree(database_url):
     finally:
         engine.dispose()
     assert [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_index" and d[1].name == "ix_books_owner_updated")] == []
+
+
+def test_the_migrate_command_migrates_the_configured_database_through_its_engine(embedded_postgres, monkeypatch):
+    from storywink.local.cli import main
+
+    url = embedded_postgres.create_database("storywink_migrate_command", recreate=True)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        assert main(["migrate"]) == 0
+        assert set(Base.metadata.tables) <= table_and_enum_names(url)[0]
+        assert main(["migrate", "--down"]) == 0
+        assert table_and_enum_names(url)[0] <= {"alembic_version"}
+    finally:
+        embedded_postgres.drop_database("storywink_migrate_command")

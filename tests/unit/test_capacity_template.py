@@ -91,6 +91,16 @@ def test_the_lines_together_stay_within_the_providers_concurrency_and_rate(provi
     assert together <= rate_bound
 
 
+@pytest.mark.parametrize("environment", [None, *ENVIRONMENTS])
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_a_workers_reserved_concurrency_covers_both_of_its_lines(provider, environment):
+    """Below it, Lambda would throttle the event source mappings instead of them pacing themselves."""
+    values = parameter_values(environment)
+    worker, lines = PROVIDERS[provider]
+    reserved = values[RESOURCES[worker]["Properties"]["ReservedConcurrentExecutions"]["Ref"]]
+    assert reserved >= sum(values[parameter] for parameter in lines.values())
+
+
 @pytest.mark.parametrize(("variable", "parameter"), sorted(ADMISSION_VARIABLES.items()))
 def test_every_function_estimates_waits_from_the_templates_numbers(variable, parameter):
     (field,) = [field for field in Settings.model_fields.values() if field.alias == variable]

@@ -53,3 +53,14 @@ def test_rate_limit_error_carries_retry_after():
 def test_unknown_route_is_a_json_404():
     response = TestClient(new_app()).get("/nope")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_an_unexpected_500_still_carries_the_request_ids_and_the_cors_headers():
+    response = app_with(RuntimeError("boom")).get(
+        "/boom", headers={"X-Request-Id": "req-9", "X-Correlation-Id": "corr-9", "Origin": "https://app.storywink.example"}
+    )
+    assert response.status_code == 500
+    assert response.json()["error"]["requestId"] == "req-9"
+    assert response.headers["X-Request-Id"] == "req-9"
+    assert response.headers["X-Correlation-Id"] == "corr-9"
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://app.storywink.example")

@@ -222,6 +222,19 @@ def test_api_deployment_does_not_depend_on_the_http_api_alarms():
     assert not set(alarms_on("AWS/ApiGateway", "Latency", ApiId={"Ref": "HttpApi"})) & alarms
 
 
+def test_api_deployment_rolls_back_on_the_5xx_rate_and_latency_the_function_measures_itself():
+    """The same signals as the HTTP API's alarms, from the API's own metrics (storywink.api.middleware)."""
+    alarms = {alarm["Ref"] for alarm in FUNCTIONS["ApiFunction"]["Properties"]["DeploymentPreference"]["Alarms"]}
+    latency = RESOURCES["ApiLatencyAlarm"]["Properties"]
+    rate = RESOURCES["ApiServerErrorRateAlarm"]["Properties"]
+    measured = {query["Id"]: query["MetricStat"]["Metric"] for query in rate["Metrics"] if "MetricStat" in query}
+
+    assert {"ApiFunctionErrorsAlarm", "ApiServerErrorRateAlarm", "ApiLatencyAlarm"} <= alarms
+    assert (latency["Namespace"], latency["MetricName"], latency["ExtendedStatistic"]) == ("Storywink", "ApiLatency", "p95")
+    assert {name: metric["MetricName"] for name, metric in measured.items()} == {"requests": "ApiRequests", "errors": "ApiServerErrors"}
+    assert all(metric["Namespace"] == "Storywink" and metric["Dimensions"] == [{"Name": "service", "Value": "storywink"}] for metric in measured.values())
+
+
 def test_deployments_are_canaries_except_in_dev():
     assert TEMPLATE["Parameters"]["DeploymentType"]["Default"] == "Canary10Percent5Minutes"
     assert samconfig_overrides("dev")["DeploymentType"] == "AllAtOnce"

@@ -26,7 +26,6 @@ def transformed_template(tmp_path: Path) -> Path:
             return {}
 
     template = yaml_parse((repo_root() / "template.yaml").read_text())
-    template["Parameters"]["DatabaseSecretArn"]["Default"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
     template["Globals"]["Function"]["CodeUri"] = ARTIFACTS
     for resource in template["Resources"].values():
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):

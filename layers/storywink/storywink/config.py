@@ -12,7 +12,17 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ProviderName = Literal["offline", "openai", "simulated"]
 ChaosErrorKind = Literal["transient", "content-policy", "permanent"]
@@ -37,9 +47,22 @@ class Settings(BaseModel):
     # moto locally; boto3 reads it itself, S3 addressing needs to know it too.
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
 
-    # Database: DATABASE_URL wins; in the cloud the URL lives in a Secrets Manager secret.
+    # Database: DATABASE_URL wins; in the cloud a Secrets Manager secret holds the URL, or a user and password
+    # as RDS keeps them: then DATABASE_HOST, _PORT and _NAME name the server, else the secret's fields do
+    # (the RDS-managed master-user secret has none); the port is 5432 unless either says otherwise.
     database_url: str | None = Field(None, alias="DATABASE_URL")
     database_secret_arn: str | None = Field(None, alias="DATABASE_SECRET_ARN")
+    database_host: str | None = Field(None, alias="DATABASE_HOST")
+    database_port: int | None = Field(None, ge=1, le=65_535, alias="DATABASE_PORT")
+    database_name: str | None = Field(None, alias="DATABASE_NAME")
+    # TCP connections verify the server's certificate and host name and never fall back to plaintext;
+    # `disable` is allowed only for a server on this machine (storywink.db.tls). Unix sockets carry no
+    # TLS in PostgreSQL. Blank is the default (the template declares it blank for sam local).
+    database_tls: Literal["verify-full", "disable"] = Field("verify-full", alias="DATABASE_TLS")
+    # Set by sam local in the container it runs a function in (never in the cloud).
+    sam_local: bool = Field(False, alias="AWS_SAM_LOCAL")
+    # The CA certificates trusted for it: the RDS bundle shipped in the package unless this names another.
+    database_ca_file: FilePath | None = Field(None, alias="DATABASE_CA_FILE")
     # Connections per container: a Lambda container runs one invocation at a time and holds a connection
     # only for a short transaction, so one is enough (the system-wide bound is in the README).
     database_pool_size: int = Field(1, ge=1, alias="DATABASE_POOL_SIZE")
@@ -182,14 +205,19 @@ class Settings(BaseModel):
 
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
-        "database_url", "database_secret_arn", "state_machine_arn", "connections_table", "websocket_endpoint",
-        "push_fanout_queue_url", mode="before",
+        "database_url", "database_secret_arn", "database_host", "database_port", "database_name", "database_ca_file",
+        "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("story_provider", "illustration_provider", "chaos_error_kind", mode="before")
+    @field_validator("database_tls", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        return cls.model_fields[info.field_name].default if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("story_provider", "illustration_provider", "chaos_error_kind", "database_tls", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

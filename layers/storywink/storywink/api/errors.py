@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
 
 from storywink.domain.errors import AppError, RateLimited
 from storywink.observability import logger
@@ -70,7 +72,15 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
         return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"requestId": request_id_of(request)})
-        return error_response(request, 500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
+
+class UnexpectedErrorMiddleware(BaseHTTPMiddleware):
+    """Turns an exception no handler knows into the generic 500, inside the request-context and CORS
+    middlewares, so that answer too carries the request and correlation ids and the CORS headers (a
+    handler for Exception would run in Starlette's outermost middleware, outside them all)."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        try:
+            return await call_next(request)
+        except Exception:  # noqa: BLE001 - the one place an unknown failure becomes an answer
+            logger.exception("unhandled error", extra={"requestId": request_id_of(request)})
+            return error_response(request, 500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.")

@@ -1,4 +1,6 @@
-"""Per-request context: a request id (API Gateway's when there is one), a correlation id, and one access log line."""
+"""Per-request context: a request id (API Gateway's when there is one), a correlation id, one access log
+line and the request's metrics (ApiRequests, ApiServerErrors, ApiLatency: what the API function's
+deployment rolls back on; an event stream's latency is its whole stream, so it is left out)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,12 @@ import re
 import time
 import uuid
 
+from aws_lambda_powertools.metrics import MetricUnit
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
-from storywink.observability import logger
+from storywink.observability import logger, metrics
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -33,10 +36,13 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         request.state.correlation_id = correlation_id
         logger.thread_safe_append_keys(requestId=request_id, correlationId=correlation_id)
         started = time.perf_counter()
+        status = 500  # what the caller gets when the route raised
         try:
             response = await call_next(request)
+            status = response.status_code
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            record_request(request, status, duration_ms)
         response.headers["X-Request-Id"] = request_id
         response.headers["X-Correlation-Id"] = correlation_id
         logger.info(
@@ -51,3 +57,10 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         )
         logger.thread_safe_remove_keys(["requestId", "correlationId"])
         return response
+
+
+def record_request(request: Request, status: int, duration_ms: float) -> None:
+    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1 if status >= 500 else 0)
+    if not request.url.path.endswith("/status/stream"):
+        metrics.add_metric(name="ApiLatency", unit=MetricUnit.Milliseconds, value=duration_ms)

@@ -3,21 +3,70 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from storywink.config import Settings
 from storywink.domain import rules
 from storywink.domain.book_details import BookDetails
-from storywink.domain.enums import BookStatus, ModerationStatus
-from storywink.domain.progress import CamelModel
+from storywink.domain.enums import BookStatus, ModerationStatus, Plan
+from storywink.domain.progress import BookProgress, CamelModel
 
-PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX)]
+PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX), AfterValidator(rules.storable_text)]
 
 
 class StrictCamel(CamelModel):
     model_config = ConfigDict(extra="forbid")  # merged with CamelModel's by pydantic
+
+
+# The document is generated from the default settings: these are the limits a deployment starts with.
+DEFAULT_MAX_PAGES: int = Settings.model_fields["max_pages"].default
+DEFAULT_MAX_PHOTO_BYTES: int = Settings.model_fields["max_photo_bytes"].default
+# Some constraints are written into the schema only: the server checks them itself, with its own status and
+# code (a photo of another type is a 415 UNSUPPORTED_IMAGE_TYPE, not a schema 422), and the document says so.
+NOT_EMPTY = {"minProperties": 1}  # an empty PATCH is a 400 EMPTY_UPDATE
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request is not valid (a 422 VALIDATION_FAILED lists them all)."""
+
+    field: str = Field(description="Where, dotted: `body.photos.0.size`, `query.limit`, `path.book_id`")
+    message: str
+    type: str | None = Field(description="The validator's error type: `missing`, `string_too_long`, ...")
+
+
+class QuotaDetails(CamelModel):
+    """What a 429 RATE_LIMITED (changes a minute) or QUOTA_EXCEEDED (generations, photos a day) says."""
+
+    limit: int
+    used: int
+    resets_at: datetime
+    plan: Plan
+
+
+class StreamLimitDetails(BaseModel):
+    """What a 429 TOO_MANY_STREAMS says: the most streams one user may hold open, and how many are open."""
+
+    limit: int
+    open: int
+
+
+class ErrorBody(CamelModel):
+    code: str = Field(description="Stable and machine-readable: `BOOK_NOT_FOUND`, `VALIDATION_FAILED`, ...")
+    message: str = Field(description="For people; may change")
+    request_id: str = Field(description="Also in the X-Request-Id header: quote it when reporting a problem")
+    details: list[ValidationIssue] | QuotaDetails | StreamLimitDetails | dict[str, Any] | SkipJsonSchema[None] = Field(
+        None, description="Present when the error has more to say: the validation issues, the quota, ..."
+    )
+
+
+class ErrorResponse(BaseModel):
+    """Every error, whatever its status: `{"error": {code, message, requestId, details?}}`."""
+
+    error: ErrorBody
 
 
 def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
@@ -33,8 +82,12 @@ class BookCreate(BookDetails, StrictCamel):
     auto_illustrate: bool = True
 
 
+class _StrictPatch(StrictCamel):
+    model_config = ConfigDict(json_schema_extra=NOT_EMPTY)
+
+
 BookUpdate = create_model(
-    "BookUpdate", __base__=StrictCamel, **_all_optional(BookDetails), auto_illustrate=(bool | None, None)
+    "BookUpdate", __base__=_StrictPatch, **_all_optional(BookDetails), auto_illustrate=(bool | None, None)
 )
 
 
@@ -97,13 +150,17 @@ class BookPage(CamelModel):
 
 
 class PhotoUploadSpec(StrictCamel):
-    content_type: Annotated[str, StringConstraints(max_length=64)]
-    size: int = Field(gt=0)
+    # Type and size are the service's to refuse (415 UNSUPPORTED_IMAGE_TYPE, 413 PHOTO_TOO_LARGE): schema only.
+    content_type: Annotated[str, StringConstraints(max_length=64)] = Field(
+        json_schema_extra={"enum": sorted(rules.SUPPORTED_UPLOAD_TYPES)}
+    )
+    size: int = Field(gt=0, json_schema_extra={"maximum": DEFAULT_MAX_PHOTO_BYTES})
     filename: Annotated[str, StringConstraints(max_length=255)] | None = None
 
 
 class PhotoUploadRequest(StrictCamel):
-    photos: list[PhotoUploadSpec] = Field(min_length=1, max_length=50)
+    # More photos than a book holds is the service's 422 PAGE_LIMIT_EXCEEDED: the schema says MAX_PAGES.
+    photos: list[PhotoUploadSpec] = Field(min_length=1, max_length=50, json_schema_extra={"maxItems": DEFAULT_MAX_PAGES})
 
 
 class PhotoUploadTicket(CamelModel):
@@ -130,7 +187,7 @@ class PhotoConfirmRequest(StrictCamel):
         return value
 
 
-class PageUpdate(StrictCamel):
+class PageUpdate(_StrictPatch):
     text: PageText | None = None
     text_confirmed: bool | None = None
 
@@ -141,6 +198,36 @@ class PageOrder(StrictCamel):
 
 class CoverChoice(StrictCamel):
     page_id: UUID
+
+
+class SnapshotFrame(CamelModel):
+    """The first `data:` of a stream (`event: snapshot`): where the book stands now."""
+
+    type: Literal["snapshot"]
+    book_id: UUID
+    seq: int = Field(ge=0, description="The book's latest event sequence number (also the SSE `id:`)")
+    status: BookStatus
+    progress: BookProgress
+
+
+class EventFrame(CamelModel):
+    """Each later `data:` (`event:` = its `event`): one status change, with the progress after it."""
+
+    model_config = ConfigDict(extra="allow")  # an event may carry more: `pdfReady`, ...
+
+    type: Literal["event"]
+    event: str = Field(description="What happened: `generation.started`, `story.completed`, `page.failed`, `book.finished`, ...")
+    seq: int = Field(ge=1, description="The per-book sequence number (also the SSE `id:`; resume with Last-Event-ID)")
+    book_id: UUID
+    status: BookStatus
+    progress: BookProgress
+    reason: str | SkipJsonSchema[None] = None
+    page_id: UUID | SkipJsonSchema[None] = None
+    page_status: ModerationStatus | SkipJsonSchema[None] = None
+
+
+# Models the document holds for what FastAPI cannot attach to a route itself (the SSE payloads).
+DOCUMENTED_ONLY: tuple[type[BaseModel], ...] = (SnapshotFrame, EventFrame)
 
 
 PageOut.model_rebuild()

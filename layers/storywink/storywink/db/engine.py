@@ -2,39 +2,24 @@
 
 The wiring builds one `Database` per container. Every connection starts with the server-side limits
 from the settings (statement, lock wait, idle transaction), sent as startup parameters, so they hold
-for every statement without a `SET` that would pin the connection behind RDS Proxy.
+for every statement without a `SET` that would pin the connection behind RDS Proxy. Over TCP it is
+verified TLS or nothing (`storywink.db.tls`); with a secret, its user and password are read again
+when the server rejects them (`storywink.db.credentials`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storywink.config import Settings
-from storywink.domain.errors import ServiceUnavailable
-
-SecretReader = Callable[[str], str]
-
-
-def resolve_database_url(settings: Settings, read_secret: SecretReader | None = None) -> str:
-    if settings.database_url:
-        return settings.database_url
-    if settings.database_secret_arn:
-        if read_secret is None:
-            from aws_lambda_powertools.utilities.parameters import get_secret
-
-            read_secret = lambda arn: str(get_secret(arn, max_age=300))
-        secret = read_secret(settings.database_secret_arn)
-        return json.loads(secret)["url"] if secret.lstrip().startswith("{") else secret
-    raise ServiceUnavailable(
-        "No database configured: set DATABASE_URL or DATABASE_SECRET_ARN", code="DATABASE_NOT_CONFIGURED"
-    )
+from storywink.db.credentials import DatabaseCredentials, SecretReader
+from storywink.db.tls import tls_connect_args
 
 
 def connection_limits(settings: Settings) -> dict[str, str]:
@@ -57,13 +42,19 @@ class Database:
     @cached_property
     def engine(self) -> Engine:
         settings = self.settings
-        return create_engine(
-            resolve_database_url(settings, self._read_secret),
+        credentials = DatabaseCredentials(settings, self._read_secret)
+        engine = create_engine(
+            credentials.url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             pool_pre_ping=True,
-            connect_args={"startup_params": connection_limits(settings)},
+            # A failed statement's error (logged, raised) never shows the values bound to it.
+            hide_parameters=True,
+            connect_args={"startup_params": connection_limits(settings), **tls_connect_args(settings, credentials.url)},
         )
+        if credentials.from_secret:
+            event.listen(engine, "do_connect", credentials.connect)
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from storywink.domain import rules
 from storywink.domain.enums import ArtStyle
 from storywink.domain.progress import CamelModel
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.NAME_MAX)]
-FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=rules.FREE_TEXT_MAX)]
+Storable = AfterValidator(rules.storable_text)  # no NUL, no lone surrogate: a 422, not a database error
+# Stripped, then at least one character: `pattern` says "not blank" to the schema (a no-op once stripped).
+NotBlank = StringConstraints(strip_whitespace=True, min_length=1, pattern=r"\S")
+Title = Annotated[str, NotBlank, StringConstraints(max_length=rules.TITLE_MAX), Storable]
+Name = Annotated[str, NotBlank, StringConstraints(max_length=rules.NAME_MAX), Storable]
+FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=rules.FREE_TEXT_MAX), Storable]
 
 
 class BookDetails(CamelModel):

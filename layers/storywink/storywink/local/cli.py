@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from storywink.local.moto_process import LISTEN_ADDRESSES
 from storywink.local.template import repo_root
+
+if TYPE_CHECKING:
+    from storywink.local.stack import StackOptions
 
 
 def _dev(args: argparse.Namespace) -> int:
-    import os
-
-    from storywink.flags import FILE_MAX_AGE_SECONDS
-    from storywink.local.stack import LocalStack, StackOptions
-
     # Fault injection: the wiring wraps the providers when these are set (see storywink.faults).
     if args.chaos_rate:
         os.environ.update(
@@ -24,8 +25,40 @@ def _dev(args: argparse.Namespace) -> int:
         )
     if args.chaos_latency_ms:
         os.environ["CHAOS_LATENCY_MS"] = str(args.chaos_latency_ms)
-    stack = LocalStack(StackOptions(api_port=args.port, faithful=args.faithful, time_scale=args.time_scale)).start()
-    token = stack.mint_token(args.user)
+    return run_in_foreground(dev_options(args), args.user)
+
+
+def dev_options(args: argparse.Namespace) -> StackOptions:
+    """The stack `storywink dev` runs: its flags, and the PostgreSQL server DATABASE_URL names (migrated at
+    start) instead of the embedded one."""
+    from storywink.local.stack import StackOptions
+
+    return StackOptions(
+        api_port=args.port,
+        moto_port=args.moto_port,
+        websocket_port=args.websocket_port,
+        host=args.host,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        faithful=args.faithful,
+        time_scale=args.time_scale,
+    )
+
+
+def run_in_foreground(options: StackOptions, user: str) -> int:
+    """Start the stack, print where it is and a token for ``user``, and stop it on Ctrl-C or SIGTERM."""
+    from sqlalchemy import make_url
+
+    from storywink.flags import FILE_MAX_AGE_SECONDS
+    from storywink.local.stack import LocalStack
+
+    stack = LocalStack(options).start()
+    token = stack.mint_token(user)
+    exposure = (
+        f"  Listening on every interface ({options.host}): containers reach it as host.docker.internal,\n"
+        "  and so does any machine that can reach this one\n"
+        if options.host != LISTEN_ADDRESSES[0]
+        else ""
+    )
     print(
         f"Storywink local stack is up (Ctrl-C stops it).\n"
         f"  API        {stack.api_url}\n"
@@ -34,9 +67,10 @@ def _dev(args: argparse.Namespace) -> int:
         f"  WebSocket  {stack.websocket_url}/?token=<token>  then send {{\"action\": \"subscribe\", \"bookId\": ...}}\n"
         f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
         f"  AWS (moto) {stack.moto_endpoint}\n"
-        f"  Database   {stack.database_url}\n"
+        f"  Database   {make_url(stack.database_url).render_as_string(hide_password=True)}\n"
         f"  Flags      {stack.flags_file}  (edit to flip a flag; applies within {FILE_MAX_AGE_SECONDS:g} s)\n"
-        f"  Token for '{args.user}':\n    {token}\n"
+        f"{exposure}"
+        f"  Token for '{user}':\n    {token}\n"
         f"  Try: curl -H 'Authorization: Bearer {token[:16]}...' {stack.api_url}/v1/books\n",
         flush=True,
     )
@@ -66,7 +100,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _dlq(args: argparse.Namespace) -> int:
     import json
-    import os
     import re
 
     from storywink.local.stack import running_stack_info
@@ -125,11 +158,18 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from storywink.config import load_settings
     from storywink.db import migrate
-    from storywink.db.engine import resolve_database_url
+    from storywink.db.engine import Database
 
-    url = resolve_database_url()
-    (migrate.downgrade if args.down else migrate.upgrade)(url, args.revision or ("base" if args.down else "head"))
+    database = Database(load_settings())
+    try:
+        if args.down:
+            migrate.downgrade_engine(database.engine, args.revision or "base")
+        else:
+            migrate.upgrade_engine(database.engine, args.revision or "head")
+    finally:
+        database.dispose()
     print("downgraded" if args.down else "upgraded")
     return 0
 
@@ -139,7 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
-    dev.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
+    dev.add_argument("--port", type=int, default=8000, help="the API's (and its JWKS's) port (default 8000)")
+    dev.add_argument("--moto-port", type=int, default=0, help="moto's port, where AWS calls go (default: a free port)")
+    dev.add_argument("--websocket-port", type=int, default=0, help="the WebSocket gateway's port (default: a free port)")
+    dev.add_argument(
+        "--host", choices=LISTEN_ADDRESSES, default=LISTEN_ADDRESSES[0],
+        help="listen on this machine only (default), or on every interface so that containers (sam local) reach the "
+        "stack: so can any machine that reaches this one",
+    )
     dev.add_argument("--user", default="dev-user", help="print a token for this user")
     dev.add_argument(
         "--faithful", action="store_true",
@@ -180,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--check", action="store_true")
     openapi.set_defaults(run=_openapi)
 
-    migrate = commands.add_parser("migrate", help="migrate the database at DATABASE_URL")
+    migrate = commands.add_parser("migrate", help="migrate the configured database (DATABASE_URL or DATABASE_SECRET_ARN)")
     migrate.add_argument("--down", action="store_true")
     migrate.add_argument("--revision")
     migrate.set_defaults(run=_migrate)

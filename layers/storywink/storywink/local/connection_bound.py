@@ -1,6 +1,6 @@
 """The most database connections the whole system can open, read from template.yaml.
 
-Each function that may read the database secret runs at most as many containers as its
+Each function that may read the database's credentials runs at most as many containers as its
 ReservedConcurrentExecutions, or else the sum of its SQS event source mappings' MaximumConcurrency; each
 container opens at most its pool's size plus overflow (the settings' defaults: 1 + 0). A function with
 neither limit makes the bound infinite, which a test forbids.
@@ -25,12 +25,12 @@ class FunctionBound:
     limited_by: str
 
 
+DATABASE_ACCESS_POLICY = {"Ref": "DatabaseAccessPolicy"}
+
+
 def uses_the_database(properties: dict[str, Any]) -> bool:
-    return any(
-        isinstance(policy, dict)
-        and policy.get("AWSSecretsManagerGetSecretValuePolicy", {}).get("SecretArn") == {"Ref": "DatabaseSecretArn"}
-        for policy in properties.get("Policies", [])
-    )
+    """A function that may read the database's credentials (the template's DatabaseAccessPolicy)."""
+    return DATABASE_ACCESS_POLICY in properties.get("Policies", [])
 
 
 def function_bounds(template_path: Path, parameters: dict[str, Any] | None = None) -> list[FunctionBound]:

@@ -22,6 +22,7 @@ from storywink.auth.local_issuer import LocalIssuer, load_or_create_issuer
 from storywink.local.faithful import api_container, faithful_environment, faithful_parameters
 from storywink.local.lambda_runtime import load_handler
 from storywink.local.moto_patches import apply_moto_patches
+from storywink.local.moto_process import LISTEN_ADDRESSES
 from storywink.local.resources import LocalResources, TemplateProvisioner
 from storywink.local.runtime import FaithfulRuntime, FastRuntime
 from storywink.local.scheduler import LocalScheduler
@@ -48,6 +49,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def refuse_if_taken(host: str, port: int) -> None:
+    """Fail at once if ``port`` cannot be listened on (ThreadedMotoServer would wait for it forever)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise RuntimeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
 def default_state_dir() -> Path:
     return repo_root() / ".storywink" / "dev"
 
@@ -55,9 +66,12 @@ def default_state_dir() -> Path:
 @dataclass
 class StackOptions:
     state_dir: Path = field(default_factory=default_state_dir)
+    # 0: a free port.
     api_port: int = 0
     websocket_port: int = 0
     moto_port: int = 0
+    # What the API, the WebSocket gateway and moto listen on (one of LISTEN_ADDRESSES).
+    host: str = LISTEN_ADDRESSES[0]
     database_url: str | None = None  # None: embedded PostgreSQL in state_dir
     moto_endpoint: str | None = None  # None: start a moto server in this process
     parameters: dict[str, str] = field(default_factory=dict)
@@ -71,6 +85,10 @@ class StackOptions:
     extra_environment: dict[str, str] = field(default_factory=dict)
     # False: nothing polls the queues or runs the schedules (a bench invokes the functions itself).
     event_sources: bool = True
+
+    def __post_init__(self) -> None:
+        if self.host not in LISTEN_ADDRESSES:
+            raise ValueError(f"the local stack listens on one of {', '.join(LISTEN_ADDRESSES)}, not {self.host}")
 
 
 class LocalStack:
@@ -90,6 +108,7 @@ class LocalStack:
         self._moto: Any = None
         self._moto_process: subprocess.Popen[bytes] | None = None
         self._servers: list[tuple[Any, threading.Thread]] = []
+        self._stack_file_written = False
         # The template's feature flags, rewritten at every start; edit it to flip a flag while the stack runs.
         self.flags_file = self.options.state_dir / FLAGS_FILE
 
@@ -138,7 +157,9 @@ class LocalStack:
         if self._postgres is not None:
             self._postgres.stop()
             self._postgres = None
-        (self.options.state_dir / STACK_FILE).unlink(missing_ok=True)
+        if self._stack_file_written:  # a start that failed leaves the file of a stack already running alone
+            (self.options.state_dir / STACK_FILE).unlink(missing_ok=True)
+            self._stack_file_written = False
 
     def __enter__(self) -> Self:
         return self.start()
@@ -168,7 +189,8 @@ class LocalStack:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
 
             port = self.options.moto_port or free_port()
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            refuse_if_taken(self.options.host, port)
+            self._moto = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
             self._moto.start()
             self.moto_endpoint = f"http://127.0.0.1:{port}"
         # moto's Step Functions engine calls SQS at localhost:$MOTO_PORT.
@@ -181,7 +203,7 @@ class LocalStack:
     def _start_moto_process(self, port: int) -> str:
         """The faithful mode's moto runs in a process of its own (its own interpreter and core)."""
         self._moto_process = subprocess.Popen(
-            [sys.executable, "-m", "storywink.local.moto_process", "--port", str(port)],
+            [sys.executable, "-m", "storywink.local.moto_process", "--host", self.options.host, "--port", str(port)],
             env={**os.environ, "TZ": "UTC"},
         )
         endpoint = f"http://127.0.0.1:{port}"
@@ -230,7 +252,9 @@ class LocalStack:
         self.issuer = load_or_create_issuer(self.options.state_dir / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
         self._websocket_port = self.options.websocket_port or free_port()
         self.websocket_url = f"ws://127.0.0.1:{self._websocket_port}"
-        os.environ.update(self.resources.environment)
+        # A variable the template declares blank is one only sam local sets: this process keeps its own value
+        # (DATABASE_TLS as the developer gave it; DATABASE_URL and AWS_ENDPOINT_URL are set below).
+        os.environ.update({name: value for name, value in self.resources.environment.items() if value.strip()})
         os.environ.pop("DATABASE_SECRET_ARN", None)  # locally the URL is given directly
         # AppConfig has no local counterpart (moto lacks appconfigdata): the flags come from a file instead.
         flags = {}
@@ -239,7 +263,9 @@ class LocalStack:
             flags["FEATURE_FLAGS_FILE"] = str(self.flags_file)
         os.environ.update(
             {
+                # The template declares both blank (for sam local): locally they are the stack's own.
                 "DATABASE_URL": self.database_url,
+                "AWS_ENDPOINT_URL": self.moto_endpoint,
                 "AUTH_JWKS_URL": self.issuer.jwks_url,
                 "AUTH_ISSUER": LOCAL_ISSUER,
                 "AUTH_AUDIENCE": LOCAL_AUDIENCE,
@@ -316,11 +342,12 @@ class LocalStack:
         self.api_url = api_url
 
     def _serve(self, app: Any, port: int, name: str) -> None:
-        """Run an ASGI app under uvicorn on 127.0.0.1 in a thread; it stops with the stack."""
+        """Run an ASGI app under uvicorn on the stack's host in a thread; it stops with the stack."""
         import uvicorn
 
+        host = self.options.host
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
         )
         thread = threading.Thread(target=server.run, name=name, daemon=True)
         thread.start()
@@ -328,7 +355,7 @@ class LocalStack:
         deadline = time.monotonic() + 15
         while not server.started:
             if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"{name} did not start on 127.0.0.1:{port}")
+                raise RuntimeError(f"{name} did not start on {host}:{port}")
             time.sleep(0.05)
 
     def _write_stack_file(self) -> None:
@@ -346,6 +373,7 @@ class LocalStack:
             "queues": self.resources.queue_urls,
         }
         (self.options.state_dir / STACK_FILE).write_text(json.dumps(info, indent=2))
+        self._stack_file_written = True
 
     def reconfigure(self, **variables: str | None) -> None:
         """Change environment variables (None removes one) and give every function of the stack a container

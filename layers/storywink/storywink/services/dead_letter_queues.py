@@ -12,6 +12,8 @@ from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.observability import logger
 
 PEEK_LIMIT = 10
+# The steps with a dead-letter queue, as template.yaml names them in DEAD_LETTER_QUEUES.
+STEP_QUEUE_NAMES = ("story", "illustration", "finalize", "pdf", "priority-story", "priority-illustration")
 
 
 @dataclass(frozen=True)

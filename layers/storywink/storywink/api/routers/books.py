@@ -9,20 +9,35 @@ from fastapi import APIRouter, Query, Response, status
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.presenters import book_out, book_summary
+from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
 from storywink.api.schemas import BookCreate, BookOut, BookPage, BookUpdate
 from storywink.domain.enums import BookStatus
 from storywink.services import books
 
-router = APIRouter(prefix="/v1/books", tags=["books"])
+router = APIRouter(prefix="/v1/books", tags=["books"], responses=AUTHENTICATED)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=BookOut, summary="Create a book draft")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookOut,
+    summary="Create a book draft",
+    responses={
+        status.HTTP_201_CREATED: {"links": {"getBook": {"operationId": "getBook", "parameters": {"book_id": "$response.body#/id"}}}},
+        **errors(422, 429),
+    },
+)
 def create_book(body: BookCreate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
     book = books.create_book(session, user.id, body, auto_illustrate=body.auto_illustrate)
     return book_out(book, media, settings)
 
 
-@router.get("", response_model=BookPage, summary="My library, newest first")
+@router.get(
+    "",
+    response_model=BookPage,
+    summary="My library, newest first",
+    responses=errors(422, s422="A query parameter is not valid (`VALIDATION_FAILED`), or the cursor is not one we gave (`INVALID_CURSOR`)"),
+)
 def list_books(
     user: CurrentUser,
     session: SessionDep,
@@ -40,12 +55,14 @@ def list_books(
     )
 
 
-@router.get("/{book_id}", response_model=BookOut, summary="A book with its pages in order")
+@router.get("/{book_id}", response_model=BookOut, summary="A book with its pages in order", responses=OF_A_BOOK)
 def get_book(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
     return book_out(books.get_owned_book(session, user.id, book_id), media, settings)
 
 
-@router.patch("/{book_id}", response_model=BookOut, summary="Change a book's details")
+@router.patch(
+    "/{book_id}", response_model=BookOut, summary="Change a book's details", responses=OF_A_BOOK | errors(400, 409, 429)
+)
 def update_book(
     book_id: UUID, body: BookUpdate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
 ):
@@ -57,7 +74,12 @@ def update_book(
     return book_out(books.update_book(session, book, changes), media, settings)
 
 
-@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a book and its files")
+@router.delete(
+    "/{book_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a book and its files",
+    responses=OF_A_BOOK | errors(409, 429),
+)
 def delete_book(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep) -> Response:
     books.delete_book(session, media, books.get_owned_book(session, user.id, book_id, for_update=True))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

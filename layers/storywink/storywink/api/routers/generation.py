@@ -13,14 +13,16 @@ from sqlalchemy.orm import Session
 
 from storywink.api.deps import CallerDep, ContainerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_generation
+from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
 from storywink.auth.claims import Caller
 from storywink.config import Settings
 from storywink.db.tables import Book, User
 from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.domain.progress import CamelModel
 from storywink.services import books, generation, idempotency
+from storywink.services.idempotency import KEY_MAX
 
-router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"])
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"], responses=AUTHENTICATED | OF_A_BOOK)
 
 
 class GenerationStarted(CamelModel):
@@ -50,7 +52,12 @@ def _started(book, started: generation.PlannedStart) -> GenerationStarted:  # ty
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Repeat a request safely: a repeat gets the first response."),
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a request safely: a repeat gets the first response.",
+        # Checked by the route (422 INVALID_IDEMPOTENCY_KEY), so written into the schema only.
+        json_schema_extra={"minLength": 1, "maxLength": KEY_MAX},
+    ),
 ]
 
 
@@ -112,25 +119,49 @@ def _starting_route(plan_name: str) -> Callable[..., JSONResponse]:
     return endpoint
 
 
+IDEMPOTENCY_422 = "Not valid (`VALIDATION_FAILED`, `INVALID_IDEMPOTENCY_KEY`, `IDEMPOTENCY_KEY_REUSED`)"
+STARTS = errors(
+    409,
+    429,
+    503,
+    s409="Already running (`GENERATION_IN_PROGRESS`), or the book's status does not allow this start "
+    "(`BOOK_STATE_CONFLICT`)",
+    s429="Too many changes this minute (`RATE_LIMITED`), or the daily generation quota is used up "
+    "(`QUOTA_EXCEEDED`); details: QuotaDetails",
+    s503="The pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), "
+    "or another dependency is unavailable; try again later",
+)
+
 # The three ways to start the pipeline share one route shape: owner check, quota, Idempotency-Key.
-for _name, _summary, _plan_name in (
-    ("generate", "Generate the book", "plan_generation"),
-    ("illustrate", "Illustrate a book whose story is ready", "plan_illustration"),
-    ("retry", "Redo only the failed pages, then re-finalize and re-render the PDF", "plan_retry"),
+for _name, _summary, _plan_name, _invalid in (
+    ("generate_book", "Generate the book", "plan_generation", f"{IDEMPOTENCY_422}, or no photos (`BOOK_HAS_NO_PHOTOS`)"),
+    ("illustrate_book", "Illustrate a book whose story is ready", "plan_illustration", IDEMPOTENCY_422),
+    (
+        "retry_book",
+        "Redo only the failed pages, then re-finalize and re-render the PDF",
+        "plan_retry",
+        f"{IDEMPOTENCY_422}, or no page failed (`NOTHING_TO_RETRY`)",
+    ),
 ):
     router.add_api_route(
-        f"/{_name}",
+        f"/{_name.removesuffix('_book')}",
         _starting_route(_plan_name),
         methods=["POST"],
         name=_name,
         status_code=status.HTTP_202_ACCEPTED,
         response_model=GenerationStarted,
         summary=_summary,
+        responses=STARTS | errors(422, s422=_invalid),
     )
 
 
-@router.get("/pdf", response_model=PdfLink, summary="A short-lived download link for the book's PDF")
-def pdf(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
+@router.get(
+    "/pdf",
+    response_model=PdfLink,
+    summary="A short-lived download link for the book's PDF",
+    responses=errors(404, s404="No such book of the caller's (`BOOK_NOT_FOUND`), or no PDF yet (`PDF_NOT_READY`)"),
+)
+def get_book_pdf(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
     book = books.get_owned_book(session, user.id, book_id)
     if not book.pdf_key:
         raise NotFound("This book has no PDF yet.", code="PDF_NOT_READY", details={"status": book.status.value})

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from storywink.api.deps import DatabaseDep
+from storywink.api.responses import errors
 from storywink.observability import logger
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness and database check")
-def health(database: DatabaseDep) -> JSONResponse:
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unreachable"]
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness and database check",
+    response_model=None,
+    responses={
+        200: {"model": Health, "description": "Up, and the database answers"},
+        503: {"model": Health, "description": "Up, but the database is unreachable (`degraded`)"},
+        **errors(500),
+    },
+)
+def get_health(database: DatabaseDep) -> JSONResponse:
     try:
         with database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -8,11 +8,12 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from storywink.api.deps import CallerDep, CurrentUser, SessionDep, SettingsDep
+from storywink.api.responses import AUTHENTICATED
 from storywink.domain.enums import Plan, UsageBucket
 from storywink.domain.progress import CamelModel
 from storywink.services import limits
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = APIRouter(prefix="/v1/me", tags=["me"], responses=AUTHENTICATED)
 
 
 class Allowance(CamelModel):
@@ -42,7 +43,7 @@ def _allowance(usage: limits.Usage) -> Allowance:
 
 
 @router.get("/usage", response_model=UsageOut, summary="My plan, its limits and what I have used of them")
-def usage(caller: CallerDep, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def get_usage(caller: CallerDep, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     used = {
         found.limit.bucket: _allowance(found)
         for found in limits.current_usage(session, user.id, list(limits.limits_for(user.plan, settings).values()))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_photos
 from storywink.api.presenters import book_out
+from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
 from storywink.api.schemas import (
     BookOut,
     PhotoConfirmRequest,
@@ -18,11 +19,25 @@ from storywink.api.schemas import (
 )
 from storywink.services import books, photos
 
-router = APIRouter(prefix="/v1/books/{book_id}/photos", tags=["photos"])
+router = APIRouter(
+    prefix="/v1/books/{book_id}/photos", tags=["photos"], responses=AUTHENTICATED | OF_A_BOOK | errors(409, 413, 415)
+)
+TOO_MANY_PAGES = "`PAGE_LIMIT_EXCEEDED`: the book would hold more than `MAX_PAGES` photos (details: maxPages, current, adding)"
 
 
-@router.post("", response_model=PhotoUploadResponse, summary="Presigned uploads for new photos")
-def request_uploads(
+@router.post(
+    "",
+    response_model=PhotoUploadResponse,
+    summary="Presigned uploads for new photos",
+    responses=errors(
+        422,
+        429,
+        s422=f"Not valid (`VALIDATION_FAILED`), or {TOO_MANY_PAGES}",
+        s429="Too many changes this minute (`RATE_LIMITED`), or the daily photo quota is used up (`QUOTA_EXCEEDED`); "
+        "details: QuotaDetails",
+    ),
+)
+def request_photo_uploads(
     book_id: UUID,
     body: PhotoUploadRequest,
     caller: CallerDep,
@@ -53,8 +68,19 @@ def request_uploads(
     status_code=status.HTTP_201_CREATED,
     response_model=BookOut,
     summary="Check uploaded photos and add them as pages (all or none)",
+    responses=errors(
+        413,
+        415,
+        422,
+        429,
+        s413="An uploaded photo is larger than `MAX_PHOTO_BYTES`: `PHOTO_TOO_LARGE` (details.rejected: every photo refused)",
+        s415="An uploaded photo's bytes are not JPEG, PNG, WebP or HEIC/HEIF: `UNSUPPORTED_IMAGE_TYPE` "
+        "(details.rejected: every photo refused)",
+        s422=f"Not valid (`VALIDATION_FAILED`); nothing uploaded for an id (`UPLOAD_NOT_FOUND`); a photo is corrupt or "
+        f"out of bounds (`IMAGE_CORRUPT`, `IMAGE_TOO_SMALL`, `IMAGE_DIMENSIONS_TOO_LARGE`); or {TOO_MANY_PAGES}",
+    ),
 )
-def confirm_uploads(
+def confirm_photo_uploads(
     book_id: UUID, body: PhotoConfirmRequest, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
 ):
     book = books.get_owned_book(session, user.id, book_id, for_update=True)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
+from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
 from storywink.domain.errors import ValidationFailed
 from storywink.domain.progress import BookProgress
 from storywink.realtime.sse import book_event_stream
@@ -16,11 +17,11 @@ from storywink.services import books, stream_leases
 from storywink.services.progress import compute_progress
 from storywink.services.stream_leases import StreamLeaseKeeper
 
-router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"])
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"], responses=AUTHENTICATED | OF_A_BOOK)
 
 
 @router.get("/status", response_model=BookProgress, summary="Generation progress")
-def get_status(book_id: UUID, user: CurrentUser, session: SessionDep):
+def get_book_status(book_id: UUID, user: CurrentUser, session: SessionDep):
     return compute_progress(session, books.get_owned_book(session, user.id, book_id))
 
 
@@ -29,11 +30,36 @@ def get_status(book_id: UUID, user: CurrentUser, session: SessionDep):
     summary="Live progress as Server-Sent Events (resumable with Last-Event-ID)",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "snapshot, then one event per status change"},
-        429: {"description": "the caller already holds SSE_MAX_STREAMS_PER_USER streams open (TOO_MANY_STREAMS)"},
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "string",
+                        "description": "Server-Sent Events: `id:` the sequence number, `event:` `snapshot` or the "
+                        "event's type, `data:` one JSON frame (SnapshotFrame first, then an EventFrame per change); "
+                        "`: heartbeat` comments every 15 s; `retry:` a reconnect hint",
+                    },
+                    # OpenAPI 3.1 has no schema for each event of a stream: the frame is named here.
+                    "x-event-data": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SnapshotFrame"},
+                            {"$ref": "#/components/schemas/EventFrame"},
+                        ]
+                    },
+                }
+            },
+            "description": "A snapshot, then one event per status change, until the book is final",
+        },
+        **errors(
+            422,
+            429,
+            s422="Not valid (`VALIDATION_FAILED`), or Last-Event-ID is not a sequence number (`INVALID_LAST_EVENT_ID`)",
+            s429="The caller already holds `SSE_MAX_STREAMS_PER_USER` streams open: `TOO_MANY_STREAMS` "
+            "(details: StreamLimitDetails)",
+        ),
     },
 )
-def stream_status(
+def stream_book_status(
     book_id: UUID,
     user: CurrentUser,
     session: SessionDep,

@@ -1,7 +1,6 @@
-"""Alembic environment: runs against the connection handed in by storywink.db.migrate, or DATABASE_URL."""
+"""Alembic environment: runs against the connection handed in by storywink.db.migrate, or the configured database."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
 from storywink.db.tables import Base
 
@@ -14,13 +13,14 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from storywink.db.engine import resolve_database_url
+    from storywink.config import load_settings
+    from storywink.db.engine import Database
 
-    engine = create_engine(resolve_database_url())
-    with engine.connect() as conn:
+    database = Database(load_settings())
+    with database.engine.connect() as conn:
         _run(conn)
         conn.commit()
-    engine.dispose()
+    database.dispose()
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
