@@ -23,7 +23,8 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: never) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  // Handlers take `never` so that any implementation's event types fit; the helper reads only `data`.
+  onmessage: ((event: never) => void) | null;
   onclose: ((event: never) => void) | null;
   onerror: ((event: never) => void) | null;
 }
@@ -173,7 +174,7 @@ export function subscribeToBook(
       current.send(JSON.stringify(subscribe));
       pingTimer = setInterval(() => ping(current), pingIntervalMs);
     };
-    current.onmessage = (event) => onMessage(event.data);
+    current.onmessage = (event: { data: unknown }) => onMessage(event.data);
     current.onerror = () => {
       // A close always follows; reconnecting happens there.
     };

@@ -1,6 +1,8 @@
 /** Compile-time checks of the generated types (run by `npm run typecheck`; nothing here executes). */
 import type { BookCreate, ListBooksQuery, PhotoContentType } from "../src/client.js";
 import { createStorywinkClient, StorywinkError } from "../src/client.js";
+import type { WebSocketConstructor } from "../src/live.js";
+import NodeWebSocket from "ws";
 
 // Defaulted fields are optional in request bodies: the API accepts {title, childName}.
 const minimal: BookCreate = { title: "Our Day", childName: "Zoë" };
@@ -30,3 +32,6 @@ export async function usesTheClient(): Promise<string> {
   }
   return [full, missing, badStyle, gif, query].length.toString();
 }
+
+// Both the browser's WebSocket and node's `ws` fit the subscription helper.
+export const implementations: WebSocketConstructor[] = [NodeWebSocket, globalThis.WebSocket];
