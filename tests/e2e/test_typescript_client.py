@@ -46,6 +46,16 @@ def installed() -> Path:
     return NODE_MODULES
 
 
+@pytest.fixture(scope="module")
+def compiled(installed, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """src, examples and tests compiled to ES modules beside the package's dependencies."""
+    out = tmp_path_factory.mktemp("typescript-client")
+    run(BIN / "tsc", "-p", "tsconfig.json", "--outDir", out, "--declaration", "false")
+    (out / "package.json").write_text('{"type": "module"}')
+    (out / "node_modules").symlink_to(NODE_MODULES)
+    return out
+
+
 def test_the_committed_types_are_generated_from_the_committed_document(installed, tmp_path):
     """A changed openapi.json without `npm run generate` fails here."""
     scripts = json.loads((CLIENT / "package.json").read_text())["scripts"]
@@ -73,17 +83,18 @@ def test_the_client_type_checks_strictly(installed):
     run(BIN / "tsc", "--noEmit", "--strict", "-p", "tsconfig.json")
 
 
+def test_the_subscription_helper_drops_repeats_resumes_pings_and_stops(compiled):
+    """subscribeToBook against a scripted WebSocket (tests/live.test.ts, node's test runner)."""
+    output = run("node", "--test", "--test-reporter=tap", compiled / "tests" / "live.test.js", timeout=60)
+    assert "# pass 3" in output and "# fail 0" in output, output
+
+
 @pytest.mark.e2e
-def test_node_drives_the_whole_flow_through_the_client(installed, stack, db, sample_photos, tmp_path):
+def test_node_drives_the_whole_flow_through_the_client(compiled, stack, db, sample_photos):
     """Create a book, upload two photos, generate, follow the WebSocket until final, download the PDF."""
-    out = tmp_path / "build"
-    run(BIN / "tsc", "-p", "tsconfig.json", "--outDir", out, "--declaration", "false")
-    # An ES module next to the package's dependencies, as the package itself runs.
-    (out / "package.json").write_text('{"type": "module"}')
-    (out / "node_modules").symlink_to(NODE_MODULES)
     output = run(
         "node",
-        out / "examples" / "e2e.js",
+        compiled / "examples" / "e2e.js",
         timeout=240,
         env={
             "STORYWINK_API_URL": stack.api_url,
