@@ -83,6 +83,22 @@ def test_the_client_type_checks_strictly(installed):
     run(BIN / "tsc", "--noEmit", "--strict", "-p", "tsconfig.json")
 
 
+def test_the_built_package_type_checks_in_a_frontend(installed, tmp_path):
+    """`npm run build`, then a project depending on the folder, as the README shows, type-checks strictly."""
+    run("npm", "run", "build")
+    (tmp_path / "package.json").write_text('{"type": "module", "private": true}')
+    (tmp_path / "node_modules" / "@storywink").mkdir(parents=True)
+    (tmp_path / "node_modules" / "@storywink" / "client").symlink_to(CLIENT)
+    (tmp_path / "app.ts").write_text(
+        'import { createStorywinkClient, StorywinkError, subscribeToBook, type Book } from "@storywink/client";\n'
+        'const client = createStorywinkClient({ baseUrl: "http://127.0.0.1:8000", getToken: () => "t" });\n'
+        'export const book: Promise<Book> = client.createBook({ title: "Our Day", childName: "Zoë" });\n'
+        "export const kinds = [StorywinkError, subscribeToBook];\n"
+    )
+    flags = ["--strict", "--noEmit", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom"]
+    run(BIN / "tsc", *flags, tmp_path / "app.ts")
+
+
 def test_the_subscription_helper_drops_repeats_resumes_pings_and_stops(compiled):
     """subscribeToBook against a scripted WebSocket (tests/live.test.ts, node's test runner)."""
     output = run("node", "--test", "--test-reporter=tap", compiled / "tests" / "live.test.js", timeout=60)
