@@ -308,11 +308,8 @@ def service_of(kind: str) -> str:
     return SERVICE_PREFIX.get(namespace, namespace.lower())
 
 
-def test_the_cloudformation_role_may_create_every_kind_of_resource_in_the_template(tmp_path, monkeypatch):
-    from test_template_deployable import transformed_template
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    transformed = json.loads(transformed_template(tmp_path).read_text())
+def test_the_cloudformation_role_may_create_every_kind_of_resource_in_the_template(transformed_template_path):
+    transformed = json.loads(transformed_template_path.read_text())
     needed = {service_of(resource["Type"]) for resource in transformed["Resources"].values()}
     allowed = {action.split(":")[0] for action in actions("CloudFormationRole${Env}")}
 
