@@ -207,6 +207,14 @@ def median(values: list[float]) -> float:
 
 FLOOR_SQS = Measured("floor: SQS + boto3", FLOORS, "sqs_floor.handler", lambda s: s.step("story_worker.json", str(uuid.uuid4())))
 FLOOR_API = Measured("floor: FastAPI + Mangum", FLOORS, "fastapi_floor.handler", lambda _: load_sample("api_healthz.json"), "api")
+# What the functions need from outside this project, measured the same way: their ratios to the floors above
+# are the least any worker (any API) built on these libraries can show.
+FLOOR_WORKER_LIBRARIES = Measured(
+    "floor: worker libraries", FLOORS, "worker_libraries_floor.handler", lambda s: s.step("story_worker.json", str(uuid.uuid4()))
+)
+FLOOR_API_LIBRARIES = Measured(
+    "floor: API libraries", FLOORS, "api_libraries_floor.handler", lambda s: s.api(), "api"
+)
 
 
 def template_functions() -> list[Measured]:
@@ -264,8 +272,8 @@ def failed(response: Any) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     functions = template_functions()
-    measured = [FLOOR_SQS, FLOOR_API, *functions]
-    environment = {**PROVIDERS[args.providers], **FUNCTION_ENVIRONMENT}
+    measured = [FLOOR_SQS, FLOOR_API, FLOOR_WORKER_LIBRARIES, FLOOR_API_LIBRARIES, *functions]
+    environment = PROVIDERS[args.providers]  # the functions' own (FUNCTION_ENVIRONMENT) only in their processes
     with local_stack(environment, event_sources=False) as stack:
         samples = Samples(stack)
         print(f"{len(functions)} functions, {args.runs} fresh process(es) each, {args.providers} providers ...", flush=True)

@@ -16,6 +16,6 @@ def handler(event: dict, context: object) -> dict:
     deps = container()
     step = FinalizeBook()
     return process_batch(
-        event, context, FinalizeRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
+        event, FinalizeRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
         deps.redelivery,
     )

@@ -18,7 +18,6 @@ def handler(event: dict, context: object) -> dict:
     step = IllustratePage(deps.media, deps.illustration_provider)
     return process_batch(
         event,
-        context,
         IllustrationRecord,
         lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id, page_id=task.page_id),
         deps.redelivery,

@@ -17,6 +17,6 @@ def handler(event: dict, context: object) -> dict:
     deps = container()
     step = RenderPdf(deps.media, deps.pdf_renderer)
     return process_batch(
-        event, context, PdfRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
+        event, PdfRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
         deps.redelivery,
     )

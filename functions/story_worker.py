@@ -17,6 +17,6 @@ def handler(event: dict, context: object) -> dict:
     deps = container()
     step = WriteStory(deps.media, deps.story_provider)
     return process_batch(
-        event, context, StoryRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
+        event, StoryRecord, lambda task, message_id: deps.step_runner.run(step, task, message_id=message_id),
         deps.redelivery,
     )

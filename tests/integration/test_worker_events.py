@@ -224,8 +224,9 @@ def test_malformed_message_is_reported_for_redelivery_and_changes_nothing(book_w
 
 
 def test_malformed_message_alone_fails_the_invocation_and_changes_nothing(book_with_photos, session):
-    """A batch whose every record fails is a function error (Powertools' default): SQS redelivers it all the same."""
-    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+    """A batch whose every record fails is a function error (as Powertools' processor makes it): SQS redelivers
+    it all the same."""
+    from storywink.pipeline.sqs_batch import EveryRecordFailed
 
     book = book_with_photos(2)
     advance(session, book["id"], generating(), illustrating())
@@ -235,7 +236,7 @@ def test_malformed_message_alone_fails_the_invocation_and_changes_nothing(book_w
     del body["taskToken"]
     set_body(event["Records"][0], json.dumps(body, separators=(",", ":")))
 
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(EveryRecordFailed):
         invoke("illustration_worker", event)
 
     assert [page.moderation_status for page in pages_of(session, book["id"])] == [ModerationStatus.PENDING] * 2

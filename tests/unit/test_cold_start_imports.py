@@ -64,6 +64,12 @@ def test_a_handler_loads_only_what_its_function_needs(module, absent):
     assert present(loaded, *absent, "aws_xray_sdk.core") == []
 
 
+@pytest.mark.parametrize("module", ["story_worker", "illustration_worker", "finalize_worker", "pdf_worker"])
+def test_a_step_worker_loads_no_parser_models(module):
+    """Powertools' parser models describe every event source: a tenth of a second for one SQS record."""
+    assert present(loaded_after_import(module), "aws_lambda_powertools.utilities.parser") == []
+
+
 def test_the_pdf_worker_loads_its_layout_at_cold_start():
     assert present(loaded_after_import("pdf_worker"), "fpdf") == ["fpdf"]
 

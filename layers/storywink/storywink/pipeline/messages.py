@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Field, Json
 
 from storywink.domain.execution import TaskMessage
+from storywink.sqs_record import SqsRecord
 
 
 class StoryTask(TaskMessage):
@@ -30,17 +30,17 @@ class PdfTask(TaskMessage):
     outcome: Literal["COMPLETED", "PARTIAL"]
 
 
-class StoryRecord(SqsRecordModel):
-    body: Json[StoryTask]  # type: ignore[assignment]
+class StoryRecord(SqsRecord):
+    body: Json[StoryTask]
 
 
-class IllustrationRecord(SqsRecordModel):
-    body: Json[IllustrationTask]  # type: ignore[assignment]
+class IllustrationRecord(SqsRecord):
+    body: Json[IllustrationTask]
 
 
-class FinalizeRecord(SqsRecordModel):
-    body: Json[FinalizeTask]  # type: ignore[assignment]
+class FinalizeRecord(SqsRecord):
+    body: Json[FinalizeTask]
 
 
-class PdfRecord(SqsRecordModel):
-    body: Json[PdfTask]  # type: ignore[assignment]
+class PdfRecord(SqsRecord):
+    body: Json[PdfTask]

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, Json
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, Json
 from storywink.db.tables import BookEvent
 from storywink.domain.progress import BookProgress
 from storywink.observability import logger, metrics
+from storywink.sqs_record import SqsRecord
 
 # On a worker's path between its commit and SendTaskSuccess: give up quickly.
 ENQUEUE_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
@@ -39,8 +39,8 @@ class FanoutRequest(BaseModel):
     connection_id: str | None = Field(None, alias="connectionId")
 
 
-class FanoutRecord(SqsRecordModel):
-    body: Json[FanoutRequest]  # type: ignore[assignment]
+class FanoutRecord(SqsRecord):
+    body: Json[FanoutRequest]
 
 
 class FanoutEnqueuer:
