@@ -124,8 +124,11 @@ class StepRunner:
                 if job is None:
                     logger.info("late result: the task was taken over meanwhile, nothing recorded")
                     return
+                # Done before the step records its result: the events it appends carry progress that counts
+                # this job finished (a `story.completed` says storyGeneration.completed: true).
+                self.ledger.finish(job, JobStatus.SUCCEEDED)
                 outcome = step.record(session, task, plan, result)
-                self.ledger.finish(job, JobStatus.SUCCEEDED, outcome=outcome)
+                self.ledger.keep_outcome(job, outcome)
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
@@ -139,8 +142,8 @@ class StepRunner:
                 job = self.ledger.held(session, job_id, owner)
                 if job is None:
                     return
-                step.record_error(session, task, error)
                 self.ledger.finish(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
+                step.record_error(session, task, error)  # its events see the job failed
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
