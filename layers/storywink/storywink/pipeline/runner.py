@@ -14,6 +14,7 @@ ends in the DLQ if it keeps failing.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from storywink.db.engine import Database
 from storywink.domain.enums import JobStatus, JobStep
-from storywink.observability import logger, metrics
+from storywink.observability import log_keys, logger, metrics
 from storywink.pipeline.callbacks import TaskCallbacks
 from storywink.pipeline.jobs import Claim, JobLedger, StepOutcome, TaskInFlight
 from storywink.pipeline.messages import TaskMessage
@@ -69,11 +70,11 @@ class StepRunner:
         self.renew_seconds = renew_seconds
 
     def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
-        # Thread-local keys: the local stack runs several workers on threads of one process.
-        logger.thread_safe_clear_keys()
-        logger.thread_safe_append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.kind.value)
-        if page_id:
-            logger.thread_safe_append_keys(pageId=str(page_id))
+        keys = {"bookId": str(task.book_id), "correlationId": task.correlation_id, "step": step.kind.value}
+        with log_keys(**keys, **({"pageId": str(page_id)} if page_id else {})):
+            self._run(step, task, message_id, page_id)
+
+    def _run(self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None) -> None:
         claim, replay, plan = self._claim_and_prepare(step, task, message_id, page_id)
         if claim.in_flight:
             raise TaskInFlight(f"another delivery of this {step.kind.value.lower()} task is being processed")
@@ -177,7 +178,10 @@ class _LeaseKeeper:
         self._job_id = job_id
         self._owner = owner
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+        # In the task's context: its renewals log with the task's keys.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._renew,), name=f"lease-{job_id}", daemon=True
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()

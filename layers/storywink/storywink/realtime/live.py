@@ -23,6 +23,7 @@ events do not follow on from its `lastSeq` is left to its own catch-up.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -90,8 +91,14 @@ class LiveProgress:
         events = self._events_after(book_id, min(s.last_seq for s in waiting))
         if not events:
             return 0
+        # Each post runs in a copy of the invocation's context, so its log lines carry the invocation's keys.
         with ThreadPoolExecutor(max_workers=min(len(waiting), MAX_PARALLEL_POSTS)) as pool:
-            return sum(pool.map(lambda s: self._bring_up_to_date(s.connection_id, str(book_id), events), waiting))
+            return sum(
+                pool.map(
+                    lambda s: contextvars.copy_context().run(self._bring_up_to_date, s.connection_id, str(book_id), events),
+                    waiting,
+                )
+            )
 
     def _events_after(self, book_id: UUID, seq: int) -> list[BookEvent]:
         with self.database.sessions() as session:
