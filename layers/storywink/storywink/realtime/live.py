@@ -37,7 +37,7 @@ from storywink.flags import FlagStore
 from storywink.observability import logger, metrics
 from storywink.realtime.connections import ConnectionStore, Subscription
 from storywink.realtime.fanout import FanoutEnqueuer
-from storywink.realtime.frames import error_frame, event_frame, snapshot_frame
+from storywink.realtime.frames import ErrorCode, error_frame, event_frame, snapshot_frame
 from storywink.realtime.gateway import ConnectionGateway, ConnectionGone, PostTimedOut
 from storywink.services.progress import compute_progress
 
@@ -163,7 +163,7 @@ class LiveProgress:
                 snapshot = snapshot_frame(str(book_id), book.last_event_seq, compute_progress(session, book))
         if not owned:
             # Exactly what a missing book looks like: nothing about someone else's book leaks.
-            self.gateway.post(connection_id, error_frame("BOOK_NOT_FOUND", "Book not found.", bookId=str(book_id)))
+            self.gateway.post(connection_id, error_frame(ErrorCode.BOOK_NOT_FOUND, "Book not found.", book_id=str(book_id)))
             return
         if snapshot is not None:
             # Posted before the subscription exists, so no push can overtake it.
