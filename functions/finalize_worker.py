@@ -1,6 +1,6 @@
 """Finalize queue -> finalize step. Handler: finalize_worker.handler."""
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.pipeline.finalize import FinalizeBook
 from storywink.pipeline.messages import FinalizeRecord
 from storywink.pipeline.sqs_batch import process_batch
@@ -9,7 +9,7 @@ from storywink.wiring import container
 container()  # settings validated at cold start
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

@@ -1,6 +1,6 @@
 """Illustration queue -> illustration step. Handler: illustration_worker.handler."""
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.pipeline.illustrate import IllustratePage
 from storywink.pipeline.messages import IllustrationRecord
 from storywink.pipeline.sqs_batch import process_batch
@@ -10,7 +10,7 @@ from storywink.wiring import container
 _ = container().illustration_provider
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

@@ -1,13 +1,13 @@
 """Schedule (every minute) -> fail the tasks of workers that died without a word. Handler: lease_sweeper.handler."""
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.pipeline.sweeper import sweep_expired_leases
 from storywink.wiring import container
 
 container()  # settings validated at cold start
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

@@ -1,6 +1,6 @@
 """Pdf queue -> pdf step. Handler: pdf_worker.handler."""
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.pipeline.messages import PdfRecord
 from storywink.pipeline.pdf import RenderPdf
 from storywink.pipeline.sqs_batch import process_batch
@@ -10,7 +10,7 @@ from storywink.wiring import container
 _ = container().pdf_renderer
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

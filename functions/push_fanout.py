@@ -3,14 +3,14 @@ one new subscription caught up. Handler: push_fanout.handler."""
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.realtime.fanout import FanoutRecord
 from storywink.wiring import container
 
 container()  # settings validated at cold start
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

@@ -1,6 +1,6 @@
 """Story queue -> story step. Handler: story_worker.handler."""
 
-from storywink.observability import logger, metrics, tracer
+from storywink.observability import log_invocation, metrics, tracer
 from storywink.pipeline.messages import StoryRecord
 from storywink.pipeline.sqs_batch import process_batch
 from storywink.pipeline.story import WriteStory
@@ -10,7 +10,7 @@ from storywink.wiring import container
 _ = container().story_provider
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

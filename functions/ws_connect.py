@@ -1,13 +1,13 @@
 """WebSocket API $connect route. Handler: ws_connect.handler."""
 
-from storywink.observability import logger, tracer
+from storywink.observability import log_invocation, tracer
 from storywink.realtime.websocket_routes import handle_connect
 from storywink.wiring import container
 
 container()  # settings validated at cold start
 
 
-@logger.inject_lambda_context(clear_state=True)
+@log_invocation
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     deps = container()

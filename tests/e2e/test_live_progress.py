@@ -6,15 +6,26 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from storywink.local.live_follower import LiveFollower
+from storywink.realtime.frame_schema import SCHEMA_FILE
 from storywink.wiring import container
 
 FINAL = {"COMPLETED", "PARTIAL", "FAILED"}
+FRAMES_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / SCHEMA_FILE).read_text())
+KINDS = {"snapshot": "SnapshotFrame", "event": "EventFrame", "error": "ErrorFrame", "pong": "PongFrame"}
+
+
+def frame_kind(name: str) -> Draft202012Validator:
+    """A validator for one kind of frame of the committed protocol schema."""
+    return Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": FRAMES_SCHEMA["$defs"]})
 
 
 def open_socket(stack, user: str):
@@ -102,10 +113,47 @@ def test_subscribing_with_last_seq_sends_exactly_the_events_after_it(api, stack,
     assert frames[-1]["status"] == "COMPLETED"
 
 
-def test_a_message_matching_no_route_is_forbidden_as_on_api_gateway(stack):
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("not json", "BAD_MESSAGE"),
+        ("[1, 2]", "BAD_MESSAGE"),
+        (json.dumps({"action": "watch", "bookId": "5b1d8f5e-7c2a-4e59-9a0e-2f8f3a1c9d01"}), "UNKNOWN_ACTION"),
+        (json.dumps({"bookId": "5b1d8f5e-7c2a-4e59-9a0e-2f8f3a1c9d01"}), "UNKNOWN_ACTION"),
+    ],
+)
+def test_a_message_no_route_takes_gets_the_protocols_error_frame_and_the_connection_stays(stack, message, code):
     with open_socket(stack, "parent") as socket:
-        socket.send("not json")
-        assert json.loads(socket.recv(timeout=5))["message"] == "Forbidden"
+        socket.send(message)
+        frame = json.loads(socket.recv(timeout=5))
+        assert (frame["type"], frame["code"]) == ("error", code) and frame["message"]
+        frame_kind("ErrorFrame").validate(frame)
+        socket.send(json.dumps({"action": "ping"}))
+        assert json.loads(socket.recv(timeout=5)) == {"type": "pong"}
+
+
+def test_every_frame_of_a_whole_generation_fits_the_protocols_schema(api, stack, sample_photos):
+    parent = api("parent")
+    book = parent.make_book(sample_photos[:2])
+    frames: list[dict] = []
+    with open_socket(stack, "parent") as socket:
+        for message in ({"action": "ping"}, {"action": "subscribe", "bookId": str(uuid.uuid4())}, {"action": "watch"}):
+            socket.send(json.dumps(message))
+            frames.append(json.loads(socket.recv(timeout=10)))
+        frames.append(subscribe(socket, book["id"]))
+        parent("POST", f"/v1/books/{book['id']}/generate", 202)
+        collect_until_final(socket, frames)
+
+    for frame in frames:
+        frame_kind(KINDS[frame["type"]]).validate(frame)
+        frame_kind("ServerFrame").validate(frame)
+    assert {frame["type"] for frame in frames} == set(KINDS)
+    events = {frame["event"]: frame for frame in frames if frame["type"] == "event"}
+    assert {"generation.started", "story.completed", "page.illustrated", "book.finished"} <= set(events)
+    # Each event's progress is the book's after the change it announces.
+    assert events["story.completed"]["progress"]["storyGeneration"]["completed"] is True
+    assert events["book.finished"]["progress"]["illustrations"]["completed"] == 2
+    assert all(frame["progress"]["status"] == frame["status"] for frame in frames if "progress" in frame)
 
 
 @pytest.mark.parametrize("query", ["", "?token=not-a-jwt"])

@@ -88,6 +88,19 @@ def test_ping_event_for_a_gone_client_cleans_up(stack):
     assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) is None
 
 
+def test_default_event_for_a_gone_client_cleans_up(stack):
+    import ws_connect
+    import ws_subscribe
+
+    connect_event = load_sample("ws_connect.json")
+    connect_event["queryStringParameters"]["token"] = stack.mint_token("alice")
+    ws_connect.handler(connect_event, LocalLambdaContext("WsConnectFunction"))
+    event = load_sample("ws_default.json")
+    # The error frame goes to a connection with no live socket behind it: 410 Gone, and the connection is forgotten.
+    assert ws_subscribe.handler(event, LocalLambdaContext("WsSubscribeFunction")) == {"statusCode": 200}
+    assert container().require_live().store.connection_user(event["requestContext"]["connectionId"]) is None
+
+
 def subscriptions_of(store, book_id: str, timeout: float = 10) -> list:
     """The book's subscriptions, once there are some (a subscription is written just after its snapshot is sent)."""
     deadline = time.monotonic() + timeout

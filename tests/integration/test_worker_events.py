@@ -119,6 +119,19 @@ def test_story_event_writes_every_page_and_moves_the_book_on(
     assert (job.step, job.status, job.provider) == (JobStep.STORY, JobStatus.SUCCEEDED, "offline")
 
 
+def test_the_story_completed_event_carries_progress_with_the_story_written(book_with_photos, session):
+    book = book_with_photos(2)
+    advance(session, book["id"], generating())
+
+    invoke("story_worker", sqs_sample("story_worker.json", book["id"]))
+
+    session.expire_all()
+    completed = session.scalars(
+        select(BookEvent).where(BookEvent.book_id == UUID(book["id"]), BookEvent.type == "story.completed")
+    ).one()
+    assert completed.payload["progress"]["storyGeneration"] == {"started": True, "completed": True, "error": None}
+
+
 def test_illustration_event_draws_the_page_and_stores_a_png(book_with_photos, session, media):
     book = book_with_photos(2)
     advance(session, book["id"], generating(), illustrating())

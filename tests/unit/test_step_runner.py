@@ -83,6 +83,9 @@ class FakeLedger:
         job.status, job.error_code, job.error_message = status, error_code, error_message
         job.output = outcome.output if outcome is not None else None
 
+    def keep_outcome(self, job: FakeJob, outcome: StepOutcome) -> None:
+        job.output = outcome.output
+
     def release(self, session, job_id, owner, error_message) -> None:  # type: ignore[no-untyped-def]
         self.jobs[self.token].released = True
 

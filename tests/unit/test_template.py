@@ -132,14 +132,37 @@ def test_subscribe_queues_its_catch_up_in_the_books_turn():
     assert {"Ref": "PushFanoutEnqueuePolicy"} in RESOURCES["WsSubscribeFunction"]["Properties"]["Policies"]
 
 
-def test_the_websocket_api_has_a_ping_route_for_keepalive():
-    routes = {
-        spec["Properties"]["RouteKey"]: spec["Properties"]["Target"]
+def websocket_routes() -> dict[str, str]:
+    """Route key -> the integration its target names."""
+    return {
+        spec["Properties"]["RouteKey"]: spec["Properties"]["Target"]["Fn::Sub"]
         for spec in resources_of_type("AWS::ApiGatewayV2::Route").values()
     }
 
-    assert routes["ping"] == routes["subscribe"]
+
+def test_the_websocket_api_has_a_ping_route_for_keepalive():
+    assert websocket_routes()["ping"] == websocket_routes()["subscribe"]
     assert "WebSocketPingRoute" in RESOURCES["WebSocketDeployment"]["DependsOn"]
+
+
+def test_a_message_no_route_takes_goes_to_the_subscribe_function_not_to_forbidden():
+    assert websocket_routes()["$default"] == websocket_routes()["subscribe"]
+    assert "WebSocketDefaultRoute" in RESOURCES["WebSocketDeployment"]["DependsOn"]
+
+
+def test_the_subscribe_function_serves_exactly_the_message_routes_its_handler_knows():
+    from storywink.realtime.frames import ACTIONS
+    from storywink.realtime.websocket_routes import DEFAULT_ROUTE
+
+    served = {key for key, target in websocket_routes().items() if target == "integrations/${WebSocketSubscribeIntegration}"}
+
+    assert served == {*ACTIONS, DEFAULT_ROUTE}
+
+
+def test_every_websocket_route_is_deployed():
+    routes = {name for name, spec in resources_of_type("AWS::ApiGatewayV2::Route").items()}
+
+    assert routes == set(RESOURCES["WebSocketDeployment"]["DependsOn"])
 
 
 # ---------------------------------------------------------------- functions

@@ -6,21 +6,31 @@ then disables, unless it is handed a provider. Where Powertools' own rule turns 
 never imported. Where tracing is on (Lambda with `Tracing: Active`) the X-Ray SDK patches the AWS calls at
 init and the database driver when a function builds its database (`trace_database`): its `patch_all()`
 would import SQLAlchemy, pg8000 and httpx into every function, whether it uses them or not.
+
+Handlers log with `log_invocation` rather than Powertools' `inject_lambda_context`, which appends the
+Lambda context to the one logger every function shares and leaves it there after the invocation: where
+several functions run in one process (the local stack, each on threads of its own) a line of one function
+would carry another's context, and lines logged between invocations the last one's. Here the keys belong
+to the invocation's thread (and what it starts with its context) and go when it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+from aws_lambda_powertools.utilities import jmespath_utils
 
 SERVICE = "storywink"
 # What the X-Ray SDK patches at init, and once a function builds its database.
 TRACED_AT_INIT = ("botocore",)
 TRACED_DATABASE = ("pg8000", "sqlalchemy_core")
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
 class _NoSegment(BaseSegment):
@@ -81,3 +91,48 @@ def trace_database() -> None:
 logger = Logger(service=SERVICE)
 tracer = _tracer()
 metrics = Metrics(service=SERVICE, namespace="Storywink")
+
+
+_invoked: set[str] = set()  # the functions this process has run an invocation of (the rest start cold)
+
+
+@contextmanager
+def log_keys(**keys: Any) -> Iterator[None]:
+    """Keys on the log lines of this thread (or task) while the block runs; the keys before it afterwards."""
+    before = dict(logger.thread_safe_get_current_keys())
+    logger.thread_safe_append_keys(**keys)
+    try:
+        yield
+    finally:
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(**before)
+
+
+@contextmanager
+def invocation_context(context: Any, **keys: Any) -> Iterator[None]:
+    """One invocation's log keys: its function's Lambda context, whether it started cold, and ``keys``;
+    nothing of an earlier invocation on this thread, and nothing left once it ends."""
+    lambda_context = build_lambda_context_model(context).__dict__
+    cold_start = lambda_context["function_name"] not in _invoked
+    _invoked.add(lambda_context["function_name"])
+    logger.thread_safe_clear_keys()
+    try:
+        with log_keys(cold_start=cold_start, **lambda_context, **keys):
+            yield
+    finally:
+        logger.thread_safe_clear_keys()
+
+
+def log_invocation(handler: HandlerT | None = None, *, correlation_id_path: str | None = None) -> Any:
+    """A handler's log lines carry its invocation's Lambda context (see the module's note) and, given a
+    path into the event, its correlation id: `@log_invocation` or `@log_invocation(correlation_id_path=...)`."""
+    if handler is None:
+        return functools.partial(log_invocation, correlation_id_path=correlation_id_path)
+
+    @functools.wraps(handler)
+    def invoke(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = {"correlation_id": jmespath_utils.query(envelope=correlation_id_path, data=event)} if correlation_id_path else {}
+        with invocation_context(context, **keys):
+            return handler(event, context, *args, **kwargs)
+
+    return invoke

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
@@ -13,7 +13,8 @@ from storywink.config import Settings
 from storywink.domain import rules
 from storywink.domain.book_details import BookDetails
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
-from storywink.domain.progress import BookProgress, CamelModel
+from storywink.domain.progress import CamelModel
+from storywink.realtime.frames import EventFrame, SnapshotFrame
 
 PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX), AfterValidator(rules.storable_text)]
 
@@ -198,32 +199,6 @@ class PageOrder(StrictCamel):
 
 class CoverChoice(StrictCamel):
     page_id: UUID
-
-
-class SnapshotFrame(CamelModel):
-    """The first `data:` of a stream (`event: snapshot`): where the book stands now."""
-
-    type: Literal["snapshot"]
-    book_id: UUID
-    seq: int = Field(ge=0, description="The book's latest event sequence number (also the SSE `id:`)")
-    status: BookStatus
-    progress: BookProgress
-
-
-class EventFrame(CamelModel):
-    """Each later `data:` (`event:` = its `event`): one status change, with the progress after it."""
-
-    model_config = ConfigDict(extra="allow")  # an event may carry more: `pdfReady`, ...
-
-    type: Literal["event"]
-    event: str = Field(description="What happened: `generation.started`, `story.completed`, `page.failed`, `book.finished`, ...")
-    seq: int = Field(ge=1, description="The per-book sequence number (also the SSE `id:`; resume with Last-Event-ID)")
-    book_id: UUID
-    status: BookStatus
-    progress: BookProgress
-    reason: str | SkipJsonSchema[None] = None
-    page_id: UUID | SkipJsonSchema[None] = None
-    page_status: ModerationStatus | SkipJsonSchema[None] = None
 
 
 # Models the document holds for what FastAPI cannot attach to a route itself (the SSE payloads).

@@ -141,13 +141,23 @@ def _dlq(args: argparse.Namespace) -> int:
 def _openapi(args: argparse.Namespace) -> int:
     from storywink.api.openapi import openapi_document
 
-    target = repo_root() / "openapi.json"
-    document = openapi_document()
+    return _generated_file(args, "openapi.json", openapi_document(), "storywink openapi --write")
+
+
+def _frames_schema(args: argparse.Namespace) -> int:
+    from storywink.realtime.frame_schema import SCHEMA_FILE, frames_schema_document
+
+    return _generated_file(args, SCHEMA_FILE, frames_schema_document(), "storywink frames-schema --write")
+
+
+def _generated_file(args: argparse.Namespace, name: str, document: str, regenerate: str) -> int:
+    """Print a generated document, write it to its committed file, or check that file is current."""
+    target = repo_root() / name
     if args.check:
         if not target.exists() or target.read_text() != document:
-            print("openapi.json is out of date: run `storywink openapi --write`", file=sys.stderr)
+            print(f"{name} is out of date: run `{regenerate}`", file=sys.stderr)
             return 1
-        print("openapi.json is current")
+        print(f"{name} is current")
         return 0
     if args.write:
         target.write_text(document)
@@ -226,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--write", action="store_true")
     group.add_argument("--check", action="store_true")
     openapi.set_defaults(run=_openapi)
+
+    frames = commands.add_parser("frames-schema", help="print, write or check the WebSocket frames' JSON Schema")
+    group = frames.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true")
+    group.add_argument("--check", action="store_true")
+    frames.set_defaults(run=_frames_schema)
 
     migrate = commands.add_parser("migrate", help="migrate the configured database (DATABASE_URL or DATABASE_SECRET_ARN)")
     migrate.add_argument("--down", action="store_true")

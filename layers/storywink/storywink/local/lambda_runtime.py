@@ -1,4 +1,5 @@
-"""What the Lambda runtime gives a handler, in-process: the handler loaded from CodeUri, and a context."""
+"""What the Lambda runtime gives a handler, in-process: the handler loaded from CodeUri, a context, and
+for the API served under uvicorn, one invocation (its own log context) per request."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from storywink.observability import invocation_context
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -51,3 +54,19 @@ class LocalLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class AsInvocations:
+    """ASGI middleware: each HTTP request runs as one invocation of ``function_name``, as API Gateway makes
+    it, so the request's log lines carry that function's Lambda context and no other's."""
+
+    def __init__(self, app: Any, function_name: str) -> None:
+        self.app = app
+        self.function_name = function_name
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with invocation_context(LocalLambdaContext(self.function_name)):
+            await self.app(scope, receive, send)

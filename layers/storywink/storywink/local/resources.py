@@ -74,6 +74,8 @@ class LocalResources:
     # WebSocket API route key -> the function (logical id) its integration invokes.
     websocket_routes: dict[str, str] = field(default_factory=dict)
     websocket_route_selection: str = ""
+    # The function (logical id) the HTTP API's routes invoke: locally its app serves under uvicorn.
+    http_api_function: str = ""
     # Environment variables that point at cloud-only resources (Cognito, Secrets Manager): the local stack supplies its own.
     unresolved_environment: dict[str, str] = field(default_factory=dict)
     # The flag document of the template's AppConfig hosted configuration; locally it is served from a file.
@@ -268,6 +270,8 @@ class TemplateProvisioner:
         if "ReservedConcurrentExecutions" in properties:
             self.result.reserved_concurrency[logical_id] = int(resolve(properties["ReservedConcurrentExecutions"], self.ctx))
         for event in properties.get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                self.result.http_api_function = logical_id
             if event["Type"] in ("Schedule", "ScheduleV2"):
                 schedule = resolve(event["Properties"], self.ctx)
                 self.result.schedules.append(

@@ -20,7 +20,7 @@ import httpx
 
 from storywink.auth.local_issuer import LocalIssuer, load_or_create_issuer
 from storywink.local.faithful import api_container, faithful_environment, faithful_parameters
-from storywink.local.lambda_runtime import load_handler
+from storywink.local.lambda_runtime import AsInvocations, load_handler
 from storywink.local.moto_patches import apply_moto_patches
 from storywink.local.moto_process import LISTEN_ADDRESSES
 from storywink.local.resources import LocalResources, TemplateProvisioner
@@ -337,7 +337,7 @@ class LocalStack:
         port = self.options.api_port or free_port()
         api_url = f"http://127.0.0.1:{port}"
         add_book_page(app, self.issuer, api_url=api_url, websocket_url=self.websocket_url)
-        self._serve(app, port, "api")
+        self._serve(AsInvocations(app, self.resources.http_api_function), port, "api")
         self._app = app
         self.api_url = api_url
 

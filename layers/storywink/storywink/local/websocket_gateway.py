@@ -87,8 +87,9 @@ class LocalWebSocketGateway:
         try:
             while (body := await self._receive(socket)) is not None:
                 route_key = self._route_key(body)
-                if route_key is None:
-                    await socket.send_text(json.dumps({"message": "Forbidden", "connectionId": connection_id}))
+                if route_key is None:  # no route takes it and there is no $default: API Gateway's answer
+                    forbidden = {"message": "Forbidden", "connectionId": connection_id, "requestId": uuid.uuid4().hex}
+                    await socket.send_text(json.dumps(forbidden))
                     continue
                 await self._invoke(route_key, socket, connection_id, "MESSAGE", body)
         except WebSocketDisconnect:
@@ -106,6 +107,7 @@ class LocalWebSocketGateway:
             return None
 
     def _route_key(self, body: str) -> str | None:
+        """The route the selection field names, else $default (not JSON, not an object, no such route), else None."""
         try:
             key = json.loads(body).get(self.selection_field)
         except (ValueError, AttributeError):

@@ -86,6 +86,9 @@ class JobLedger:
     def finish(self, job: JobRun, status: JobStatus, **details: Any) -> None:
         finish_job(job, status, **details)
 
+    def keep_outcome(self, job: JobRun, outcome: StepOutcome) -> None:
+        keep_outcome(job, outcome)
+
     def release(self, session: Session, job_id: UUID, owner: UUID, error_message: str) -> None:
         release_job(session, job_id, owner, error_message)
 
@@ -182,10 +185,15 @@ def finish_job(
     job.lease_expires_at = None
     job.task_token = None  # the sweeper needs it only while the task runs
     if outcome is not None:
-        job.output = outcome.output
-        job.provider = outcome.provider
-        job.prompt_tokens = outcome.prompt_tokens
-        job.completion_tokens = outcome.completion_tokens
+        keep_outcome(job, outcome)
+    return job
+
+
+def keep_outcome(job: JobRun, outcome: StepOutcome) -> JobRun:
+    job.output = outcome.output
+    job.provider = outcome.provider
+    job.prompt_tokens = outcome.prompt_tokens
+    job.completion_tokens = outcome.completion_tokens
     return job
 
 

@@ -14,6 +14,7 @@ ends in the DLQ if it keeps failing.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from storywink.db.engine import Database
 from storywink.domain.enums import JobStatus, JobStep
-from storywink.observability import logger, metrics
+from storywink.observability import log_keys, logger, metrics
 from storywink.pipeline.callbacks import TaskCallbacks
 from storywink.pipeline.jobs import Claim, JobLedger, StepOutcome, TaskInFlight
 from storywink.pipeline.messages import TaskMessage
@@ -69,11 +70,11 @@ class StepRunner:
         self.renew_seconds = renew_seconds
 
     def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
-        # Thread-local keys: the local stack runs several workers on threads of one process.
-        logger.thread_safe_clear_keys()
-        logger.thread_safe_append_keys(bookId=str(task.book_id), correlationId=task.correlation_id, step=step.kind.value)
-        if page_id:
-            logger.thread_safe_append_keys(pageId=str(page_id))
+        keys = {"bookId": str(task.book_id), "correlationId": task.correlation_id, "step": step.kind.value}
+        with log_keys(**keys, **({"pageId": str(page_id)} if page_id else {})):
+            self._run(step, task, message_id, page_id)
+
+    def _run(self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None) -> None:
         claim, replay, plan = self._claim_and_prepare(step, task, message_id, page_id)
         if claim.in_flight:
             raise TaskInFlight(f"another delivery of this {step.kind.value.lower()} task is being processed")
@@ -124,8 +125,11 @@ class StepRunner:
                 if job is None:
                     logger.info("late result: the task was taken over meanwhile, nothing recorded")
                     return
+                # Done before the step records its result: the events it appends carry progress that counts
+                # this job finished (a `story.completed` says storyGeneration.completed: true).
+                self.ledger.finish(job, JobStatus.SUCCEEDED)
                 outcome = step.record(session, task, plan, result)
-                self.ledger.finish(job, JobStatus.SUCCEEDED, outcome=outcome)
+                self.ledger.keep_outcome(job, outcome)
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
@@ -139,8 +143,8 @@ class StepRunner:
                 job = self.ledger.held(session, job_id, owner)
                 if job is None:
                     return
-                step.record_error(session, task, error)
                 self.ledger.finish(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
+                step.record_error(session, task, error)  # its events see the job failed
         except Exception as crash:
             self._release(job_id, owner, crash)
             raise
@@ -174,7 +178,10 @@ class _LeaseKeeper:
         self._job_id = job_id
         self._owner = owner
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+        # In the task's context: its renewals log with the task's keys.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._renew,), name=f"lease-{job_id}", daemon=True
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()

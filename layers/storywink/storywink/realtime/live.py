@@ -23,6 +23,7 @@ events do not follow on from its `lastSeq` is left to its own catch-up.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from storywink.flags import FlagStore
 from storywink.observability import logger, metrics
 from storywink.realtime.connections import ConnectionStore, Subscription
 from storywink.realtime.fanout import FanoutEnqueuer
-from storywink.realtime.frames import error_frame, event_frame, snapshot_frame
+from storywink.realtime.frames import ErrorCode, error_frame, event_frame, snapshot_frame
 from storywink.realtime.gateway import ConnectionGateway, ConnectionGone, PostTimedOut
 from storywink.services.progress import compute_progress
 
@@ -90,8 +91,14 @@ class LiveProgress:
         events = self._events_after(book_id, min(s.last_seq for s in waiting))
         if not events:
             return 0
+        # Each post runs in a copy of the invocation's context, so its log lines carry the invocation's keys.
         with ThreadPoolExecutor(max_workers=min(len(waiting), MAX_PARALLEL_POSTS)) as pool:
-            return sum(pool.map(lambda s: self._bring_up_to_date(s.connection_id, str(book_id), events), waiting))
+            return sum(
+                pool.map(
+                    lambda s: contextvars.copy_context().run(self._bring_up_to_date, s.connection_id, str(book_id), events),
+                    waiting,
+                )
+            )
 
     def _events_after(self, book_id: UUID, seq: int) -> list[BookEvent]:
         with self.database.sessions() as session:
@@ -156,7 +163,7 @@ class LiveProgress:
                 snapshot = snapshot_frame(str(book_id), book.last_event_seq, compute_progress(session, book))
         if not owned:
             # Exactly what a missing book looks like: nothing about someone else's book leaks.
-            self.gateway.post(connection_id, error_frame("BOOK_NOT_FOUND", "Book not found.", bookId=str(book_id)))
+            self.gateway.post(connection_id, error_frame(ErrorCode.BOOK_NOT_FOUND, "Book not found.", book_id=str(book_id)))
             return
         if snapshot is not None:
             # Posted before the subscription exists, so no push can overtake it.

@@ -1,15 +1,23 @@
-"""The WebSocket API's routes: $connect (token check), $disconnect, subscribe, unsubscribe and ping."""
+"""The WebSocket API's routes: $connect (token check), $disconnect, subscribe, unsubscribe, ping, and
+$default (what no other route takes) answered with an error frame."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from storywink.domain.errors import AppError
 from storywink.observability import logger
-from storywink.realtime.frames import error_frame, pong_frame
+from storywink.realtime.frames import (
+    ACTIONS,
+    ErrorCode,
+    SubscribeMessage,
+    UnsubscribeMessage,
+    error_frame,
+    pong_frame,
+)
 from storywink.realtime.gateway import ConnectionGone
 
 # $connect and $disconnect touch the connections table alone: they load no database and no pushes.
@@ -19,14 +27,11 @@ if TYPE_CHECKING:
     from storywink.realtime.live import LiveProgress
 
 OK = {"statusCode": 200}
+DEFAULT_ROUTE = "$default"
+MessageT = TypeVar("MessageT", SubscribeMessage, UnsubscribeMessage)
 USAGE = 'Send {"action": "subscribe", "bookId": "<uuid>", "lastSeq": <the last seq you have, optional>}.'
-
-
-class BookMessage(BaseModel):
-    """The body of a subscribe or unsubscribe: {"action", "bookId", "lastSeq"?}."""
-
-    book_id: UUID = Field(alias="bookId")
-    last_seq: int | None = Field(None, alias="lastSeq", ge=0, strict=True)
+NOT_AN_OBJECT = 'A message is a JSON object with an "action": ' + ", ".join(ACTIONS) + "."
+UNKNOWN_ACTION = "No such action: send one of " + ", ".join(ACTIONS) + "."
 
 
 def _token(event: dict[str, Any]) -> str | None:
@@ -59,23 +64,42 @@ def handle_disconnect(event: dict[str, Any], connections: ConnectionStore) -> di
 
 
 def handle_message(event: dict[str, Any], live: LiveProgress) -> dict[str, Any]:
-    """subscribe, unsubscribe and ping, told apart by the route key (API Gateway picks the route by the
-    message's action); mistakes come back as error frames."""
+    """subscribe, unsubscribe, ping and $default, told apart by the route key (API Gateway picks the route
+    by the message's action, $default when none matches); mistakes come back as error frames."""
     connection_id = event["requestContext"]["connectionId"]
     route = event["requestContext"].get("routeKey")
     try:
         if route == "ping":
             live.gateway.post(connection_id, pong_frame())
-            return OK
-        try:
-            message = BookMessage.model_validate_json(event.get("body") or "{}")
-        except ValidationError:
-            live.gateway.post(connection_id, error_frame("BAD_MESSAGE", USAGE))
-            return OK
-        if route == "unsubscribe":
-            live.unsubscribe(connection_id, message.book_id)
-        else:
+        elif route == DEFAULT_ROUTE:
+            live.gateway.post(connection_id, unroutable_frame(event))
+        elif route == "unsubscribe":
+            if (message := _parse(UnsubscribeMessage, event, live, connection_id)) is not None:
+                live.unsubscribe(connection_id, message.book_id)
+        elif (message := _parse(SubscribeMessage, event, live, connection_id)) is not None:
             live.subscribe(connection_id, message.book_id, message.last_seq)
     except ConnectionGone:
         live.store.remove_connection(connection_id)  # the client left before its answer
     return OK
+
+
+def _parse(model: type[MessageT], event: dict[str, Any], live: LiveProgress, connection_id: str) -> MessageT | None:
+    """The message, or None once a BAD_MESSAGE frame has told the client why not."""
+    try:
+        return model.model_validate_json(event.get("body") or "{}")
+    except ValidationError:
+        live.gateway.post(connection_id, error_frame(ErrorCode.BAD_MESSAGE, USAGE))
+        return None
+
+
+def unroutable_frame(event: dict[str, Any]) -> dict[str, Any]:
+    """What a message no route took gets: BAD_MESSAGE when it is not a JSON object (API Gateway could not
+    read an action from it), else UNKNOWN_ACTION."""
+    try:
+        message = None if event.get("isBase64Encoded") else json.loads(event.get("body") or "")
+    except ValueError:
+        message = None
+    logger.info("websocket message matched no route", extra={"connectionId": event["requestContext"]["connectionId"]})
+    if not isinstance(message, dict):
+        return error_frame(ErrorCode.BAD_MESSAGE, NOT_AN_OBJECT)
+    return error_frame(ErrorCode.UNKNOWN_ACTION, UNKNOWN_ACTION)
