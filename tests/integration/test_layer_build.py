@@ -17,6 +17,9 @@ SOURCE = ROOT / "layers" / "storywink" / "storywink"
 VENV_BIN = Path(sys.executable).parent
 ELF_MAGIC = b"\x7fELF"
 EM_AARCH64 = 183  # the ELF header's e_machine for arm64
+# python3.11 on Lambda runs on Amazon Linux 2: a compiled library needing a newer glibc fails to load there.
+LAMBDA_GLIBC = (2, 26)
+GLIBC_SYMBOL_VERSION = re.compile(rb"GLIBC_(\d+)\.(\d+)")
 
 
 def _sam_binary() -> str | None:
@@ -124,6 +127,19 @@ def test_the_layer_compiled_code_is_for_arm64(layer):
 
     assert machines, "no compiled dependency in the layer"
     assert {path: machine for path, machine in machines.items() if machine != EM_AARCH64} == {}
+
+
+def test_the_layer_compiled_code_needs_no_newer_glibc_than_the_runtime_has(layer):
+    """The versioned glibc symbols each library asks for (its .dynstr) against Amazon Linux 2's glibc."""
+    newest = {}
+    for path in layer.rglob("*.so*"):
+        if path.is_file() and path.read_bytes()[:4] == ELF_MAGIC:
+            versions = [tuple(map(int, found)) for found in GLIBC_SYMBOL_VERSION.findall(path.read_bytes())]
+            if versions:
+                newest[path.relative_to(layer).as_posix()] = max(versions)
+
+    assert newest, "no compiled dependency asks for glibc"
+    assert {path: version for path, version in newest.items() if version > LAMBDA_GLIBC} == {}
 
 
 def test_every_module_of_the_layer_package_imports_without_the_local_stack(layer, tmp_path):

@@ -68,6 +68,18 @@ def test_no_production_module_imports_the_local_stack():
 ENVIRONMENT_READERS = {"environ", "getenv", "environb"}
 
 
+def test_no_production_module_checks_with_assert():
+    """`python -O` strips asserts: a check the service relies on is an explicit `if ... raise`."""
+    sources = [*production_modules(), *sorted(HANDLERS.glob("*.py"))]
+    asserts = [
+        f"{source.relative_to(ROOT)}:{node.lineno}"
+        for source in sources
+        for node in ast.walk(ast.parse(source.read_text(), str(source)))
+        if isinstance(node, ast.Assert)
+    ]
+    assert asserts == []
+
+
 def _reads_environment(source: Path) -> bool:
     for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
         if (

@@ -72,7 +72,8 @@ def load_or_create_issuer(state_dir: Path, issuer: str, audience: str) -> LocalI
             )
         )
         key_path.chmod(0o600)
-    assert isinstance(private_key, rsa.RSAPrivateKey)
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise TypeError(f"{key_path} holds no RSA private key: delete it and a new one is made")
     public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
     kid = jwt.utils.base64url_encode(hashlib.sha256(public_jwk["n"].encode()).digest()[:12]).decode()
     public_jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
