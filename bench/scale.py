@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     owners = [(f"parent-{i}", rng.random() < args.premium_share) for i in range(args.books)]
     environment = {"POWERTOOLS_METRICS_DISABLED": "true", "SIMULATED_SEED": str(args.seed), **NO_LIMITS}
-    environment |= {"RATE_LIMIT_PREMIUM_PER_MINUTE": "1000000", "GENERATION_QUOTA_PREMIUM_PER_DAY": "1000000", "PHOTO_QUOTA_PREMIUM_PER_DAY": "1000000"}
+    environment |= {"RATE_LIMIT_PREMIUM_PER_MINUTE": "1000000", "READ_LIMIT_PREMIUM_PER_MINUTE": "1000000", "GENERATION_QUOTA_PREMIUM_PER_DAY": "1000000", "PHOTO_QUOTA_PREMIUM_PER_DAY": "1000000"}
     if args.crash_rate:
         environment |= {"CRASH_AT": "illustration.after_upload", "CRASH_KIND": "kill", "CRASH_RATE": str(args.crash_rate)}
     bound = connection_bound(repo_root() / "template.yaml")

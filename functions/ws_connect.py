@@ -11,4 +11,4 @@ container()  # settings validated at cold start
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     deps = container()
-    return handle_connect(event, deps.verifier, deps.require_connections())
+    return handle_connect(event, deps.verifier, deps.require_connections(), deps.settings.ws_max_connections_per_user)

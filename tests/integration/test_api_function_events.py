@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -27,8 +28,23 @@ def api_handler(db, issuer):
     return api.handler
 
 
-def test_healthz_event_reports_the_database_ok(api_handler):
+def test_healthz_event_answers_that_the_api_is_up(api_handler):
     response = api_handler(http_sample("api_healthz.json"), LambdaContext())
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"status": "ok"}
+
+
+def test_liveness_asks_nothing_of_the_database_and_readiness_asks_it_once_in_a_while(client, reconfigure):
+    database_url = os.environ["DATABASE_URL"]
+    reconfigure(DATABASE_URL="postgresql+pg8000://storywink@127.0.0.1:9/storywink", READINESS_CACHE_SECONDS=3600)
+    assert client.get("/healthz").json() == {"status": "ok"}  # nothing listens on port 9
+    assert client.get("/readyz").status_code == 503
+    reconfigure(DATABASE_URL=database_url)  # the real database again, in a fresh container
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_event_reports_the_database_ok(api_handler):
+    response = api_handler(http_sample("api_readyz.json"), LambdaContext())
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"status": "ok", "database": "ok"}
 
@@ -80,7 +96,7 @@ def test_a_5xx_answer_counts_as_a_server_error(client, reconfigure):
 
     metrics.clear_metrics()
     reconfigure(DATABASE_URL="postgresql+pg8000://storywink@127.0.0.1:9/storywink")
-    assert client.get("/healthz").status_code == 503
+    assert client.get("/readyz").status_code == 503
     assert metrics.metric_set["ApiServerErrors"]["Value"] == [1.0]
     assert metrics.metric_set["ApiRequests"]["Value"] == [1.0]
     metrics.clear_metrics()

@@ -191,21 +191,28 @@ def test_retry_after_is_the_rest_of_the_window_and_never_zero(session):
     assert waits == [60, 1]
 
 
-def test_reads_are_never_rate_limited(client, auth, configure, clock):
-    configure(RATE_LIMIT_FREE_PER_MINUTE=1)
+def test_reads_have_a_per_minute_limit_of_their_own(client, auth, configure, clock):
+    configure(RATE_LIMIT_FREE_PER_MINUTE=1, READ_LIMIT_FREE_PER_MINUTE=4)
     book = new_books(client, auth, 1)[0].json()
-    refused(new_books(client, auth, 1)[0], "RATE_LIMITED")
+    refused(new_books(client, auth, 1)[0], "RATE_LIMITED")  # the changes' limit is spent, not the reads'
 
-    for path in ("/v1/books", f"/v1/books/{book['id']}", f"/v1/books/{book['id']}/status") * 3:
-        assert client.get(path, headers=auth()).status_code == 200
+    reads = [client.get(path, headers=auth()) for path in ("/v1/books", f"/v1/books/{book['id']}", "/v1/me/usage")]
+    fourth = client.get(f"/v1/books/{book['id']}/status", headers=auth())
+    stream = client.get(f"/v1/books/{book['id']}/status/stream", headers=auth())
 
-    assert usage_of(client, auth)["requests"] == {
-        "limit": 1,
-        "used": 1,
-        "remaining": 0,
-        "windowSeconds": 60,
-        "resetsAt": "2030-01-01T12:01:00Z",
+    assert [read.status_code for read in reads] == [200, 200, 200]
+    assert reads[2].json()["reads"] == {
+        "limit": 4, "used": 3, "remaining": 1, "windowSeconds": 60, "resetsAt": "2030-01-01T12:01:00Z"
     }
+    assert reads[2].json()["requests"]["used"] == 1
+    assert fourth.status_code == 200  # the fourth read passes, the fifth (an event stream) does not
+    error = refused(stream, "RATE_LIMITED")
+    assert "Too many reads" in error["message"] and error["details"]["limit"] == 4
+    assert stream.headers["Retry-After"] == "30"
+    assert client.get("/v1/books", headers=auth("bob")).status_code == 200  # the limit is per user
+
+    clock.now = NOW + timedelta(seconds=30)  # the next minute
+    assert client.get("/v1/books", headers=auth()).status_code == 200
 
 
 def test_concurrent_changes_never_pass_the_limit(client, auth, configure, clock, session):
@@ -313,8 +320,8 @@ def test_usage_shows_the_plan_its_limits_and_what_is_used(client, auth, clock, s
         "limit": 100, "used": 2, "remaining": 98, "windowSeconds": 86400, "resetsAt": "2030-01-02T00:00:00Z"
     }
     premium = usage_of(client, auth, "pat", plan="premium")
-    limits_shown = [premium[bucket]["limit"] for bucket in ("requests", "generations", "photos")]
-    assert premium["plan"] == "premium" and limits_shown == [240, 50, 1000]
+    limits_shown = [premium[bucket]["limit"] for bucket in ("requests", "reads", "generations", "photos")]
+    assert premium["plan"] == "premium" and limits_shown == [240, 1200, 50, 1000]
     assert premium["generations"]["used"] == 0
 
 

@@ -99,7 +99,7 @@ def gateway() -> ScriptedGateway:
 
 @pytest.fixture
 def live(store, gateway) -> LiveProgress:
-    return LiveProgress(store, gateway, container().database, FlagStore(None), None, stall_seconds=60)  # type: ignore[arg-type]
+    return LiveProgress(store, gateway, container().database, FlagStore(None), None, stall_seconds=60, max_subscriptions=20)  # type: ignore[arg-type]
 
 
 def test_every_subscriber_gets_the_events_after_its_last_seq_in_order(live, store, gateway, book_id):

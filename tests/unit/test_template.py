@@ -271,8 +271,11 @@ def test_only_pages_without_data_skip_the_authorizer():
         if event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
     }
 
-    # Health, the API docs, and the queue dashboard's page (it asks for a token and calls /v1/admin/queues).
-    assert public == {("GET", "/healthz"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/admin/queues")}
+    # Liveness, readiness, the API docs, and the queue dashboard's page (it asks for a token and calls
+    # /v1/admin/queues).
+    assert public == {
+        ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/admin/queues")
+    }
 
 
 # ---------------------------------------------------------------- state machine

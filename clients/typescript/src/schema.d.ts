@@ -11,8 +11,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database check */
+        /** Liveness: the API answers (no database query) */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the API can reach its database (checked at most every few seconds) */
+        get: operations["getReadinessStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -691,6 +708,14 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
         /**
          * ModerationStatus
          * @enum {string}
@@ -946,7 +971,9 @@ export interface components {
             /** @description Photos asked to upload today */
             photos: components["schemas"]["Allowance"];
             plan: components["schemas"]["Plan"];
-            /** @description Changes (POST, PUT, PATCH, DELETE) this minute; reads are not counted */
+            /** @description Reads (GET, an event stream's included) this minute */
+            reads: components["schemas"]["Allowance"];
+            /** @description Changes (POST, PUT, PATCH, DELETE) this minute */
             requests: components["schemas"]["Allowance"];
         };
         /**
@@ -985,7 +1012,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Up, and the database answers */
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getReadinessStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready: the database answers */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1003,7 +1059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Up, but the database is unreachable (`degraded`) */
+            /** @description Not ready: the database is unreachable (`degraded`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1242,6 +1298,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Something went wrong on our side: `INTERNAL_ERROR` */
             500: {
                 headers: {
@@ -1304,7 +1371,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -1378,6 +1445,17 @@ export interface operations {
             /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1460,7 +1538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -1562,7 +1640,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -1655,7 +1733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -1932,7 +2010,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -2035,7 +2113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -2109,6 +2187,17 @@ export interface operations {
             /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2326,7 +2415,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails) */
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -2498,6 +2587,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Something went wrong on our side: `INTERNAL_ERROR` */
             500: {
                 headers: {
@@ -2625,6 +2725,17 @@ export interface operations {
                 headers: {
                     /** @description `Bearer` */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -115,6 +115,10 @@ class Settings(BaseModel):
     connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
     websocket_endpoint: str | None = Field(None, alias="WEBSOCKET_ENDPOINT")
     connection_ttl_seconds: int = Field(2 * 3600, ge=1, alias="CONNECTION_TTL_SECONDS")
+    # What one user may hold open at once: WebSocket connections (a $connect beyond is refused with 429) and
+    # subscriptions over all of them (a subscribe beyond gets a TOO_MANY_SUBSCRIPTIONS error frame).
+    ws_max_connections_per_user: int = Field(5, ge=1, alias="WS_MAX_CONNECTIONS_PER_USER")
+    ws_max_subscriptions_per_user: int = Field(20, ge=1, alias="WS_MAX_SUBSCRIPTIONS_PER_USER")
     # The FIFO queue a committed status change is handed to; the fan-out function pushes it to subscribers.
     push_fanout_queue_url: str | None = Field(None, alias="PUSH_FANOUT_QUEUE_URL")
     # One post_to_connection may take this long to connect and as long again to answer; it is not retried.
@@ -128,6 +132,8 @@ class Settings(BaseModel):
     # stream's slot stays taken without being renewed (a crashed stream frees its slot after this).
     sse_max_streams_per_user: int = Field(2, ge=1, alias="SSE_MAX_STREAMS_PER_USER")
     sse_stream_lease_seconds: int = Field(60, ge=5, alias="SSE_STREAM_LEASE_SECONDS")
+    # /readyz asks the database at most this often per container (a probe may call it every second).
+    readiness_cache_seconds: float = Field(5, ge=0, alias="READINESS_CACHE_SECONDS")
 
     # Feature flags: a local JSON file (the local stack), else an AppConfig profile, else every default.
     feature_flags_file: str | None = Field(None, alias="FEATURE_FLAGS_FILE")
@@ -177,10 +183,12 @@ class Settings(BaseModel):
     # call) instead of the first CRASH_TIMES per key.
     crash_rate: float | None = Field(None, ge=0.0, le=1.0, alias="CRASH_RATE")
 
-    # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) per
-    # minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
+    # Quotas and rate limits per plan (admins are exempt): changes (POST/PUT/PATCH/DELETE under /v1) and
+    # reads (GET) per minute; generations (generate, illustrate, retry) and photos asked to upload per UTC day.
     rate_limit_free_per_minute: int = Field(60, ge=0, alias="RATE_LIMIT_FREE_PER_MINUTE")
     rate_limit_premium_per_minute: int = Field(240, ge=0, alias="RATE_LIMIT_PREMIUM_PER_MINUTE")
+    read_limit_free_per_minute: int = Field(300, ge=0, alias="READ_LIMIT_FREE_PER_MINUTE")
+    read_limit_premium_per_minute: int = Field(1200, ge=0, alias="READ_LIMIT_PREMIUM_PER_MINUTE")
     generation_quota_free_per_day: int = Field(5, ge=0, alias="GENERATION_QUOTA_FREE_PER_DAY")
     generation_quota_premium_per_day: int = Field(50, ge=0, alias="GENERATION_QUOTA_PREMIUM_PER_DAY")
     photo_quota_free_per_day: int = Field(100, ge=0, alias="PHOTO_QUOTA_FREE_PER_DAY")

@@ -31,6 +31,7 @@ from storywink.observability import trace_database
 if TYPE_CHECKING:
     from storywink.auth.verifier import TokenVerifier
     from storywink.db.engine import Database
+    from storywink.db.readiness import DatabaseReadiness
     from storywink.domain.admission import Capacity
     from storywink.flags import FlagStore
     from storywink.pipeline.callbacks import TaskCallbacks
@@ -63,6 +64,12 @@ class Container:
         # Every session it makes shares the publishers (committed status events go to them) and the
         # capacity a waiting book's estimate is computed from.
         return Database(self.settings, session_info={PUBLISHERS: self.publishers, CAPACITY: capacity(self.settings)})
+
+    @cached_property
+    def readiness(self) -> DatabaseReadiness:
+        from storywink.db.readiness import DatabaseReadiness
+
+        return DatabaseReadiness(self.database, self.settings.readiness_cache_seconds)
 
     @cached_property
     def publishers(self) -> list[Publisher]:
@@ -201,6 +208,7 @@ class Container:
             self.flags,
             self.fanout_enqueuer,
             stall_seconds=settings.push_stall_seconds,
+            max_subscriptions=settings.ws_max_subscriptions_per_user,
         )
 
     def require_connections(self) -> ConnectionStore:

@@ -11,8 +11,9 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import models_json_schema
 
 from storywink.api.errors import UnexpectedErrorMiddleware, install_error_handlers
-from storywink.api.limits import rate_limit_changes
+from storywink.api.limits import rate_limit
 from storywink.api.middleware import RequestContextMiddleware
+from storywink.api.responses import RATE_LIMITED
 from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
 from storywink.api.schemas import DOCUMENTED_ONLY
 from storywink.wiring import Container
@@ -93,9 +94,9 @@ def create_app(container: Container) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    # Every change a user makes counts against their per-minute rate limit (admin routes are admins' only).
+    # Every change and every read a user makes counts against a per-minute limit (admin routes are admins' only).
     for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router):
-        app.include_router(router, dependencies=[Depends(rate_limit_changes)])
+        app.include_router(router, dependencies=[Depends(rate_limit)], responses=RATE_LIMITED)
     for router in (admin.router, admin.page_router):
         app.include_router(router)
     return app

@@ -25,12 +25,12 @@ def _charge(session: Session, user: User, settings: Settings, bucket: UsageBucke
     session.commit()  # the charge stands whatever the action does next
 
 
-def rate_limit_changes(
-    request: Request, caller: CallerDep, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> None:
-    """Every change (POST, PUT, PATCH, DELETE) counts against the caller's per-minute limit; reads do not."""
-    if request.method in MUTATING_METHODS and not caller.is_admin:
-        _charge(session, user, settings, UsageBucket.REQUESTS)
+def rate_limit(request: Request, caller: CallerDep, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> None:
+    """Every request counts against one of the caller's per-minute limits: a change (POST, PUT, PATCH,
+    DELETE) against the changes', a read (a GET, an event stream's included) against the reads'."""
+    if not caller.is_admin:
+        bucket = UsageBucket.REQUESTS if request.method in MUTATING_METHODS else UsageBucket.READS
+        _charge(session, user, settings, bucket)
 
 
 def charge_generation(caller: Caller, user: User, session: Session, settings: Settings) -> None:

@@ -25,7 +25,8 @@ WHY = {
     413: "A photo is larger than `MAX_PHOTO_BYTES`: `PHOTO_TOO_LARGE`",
     415: "A photo is not JPEG, PNG, WebP or HEIC/HEIF: `UNSUPPORTED_IMAGE_TYPE`",
     422: "The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem)",
-    429: "Too many changes this minute: `RATE_LIMITED` (details: QuotaDetails)",
+    429: "Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: "
+    "QuotaDetails)",
     500: "Something went wrong on our side: `INTERNAL_ERROR`",
     503: "A dependency is unavailable or not configured (the database, the signing keys: `JWKS_UNAVAILABLE`, "
     "`AUTH_NOT_CONFIGURED`, `DATABASE_NOT_CONFIGURED`, ...); try again later",
@@ -51,5 +52,7 @@ def errors(*statuses: int, **why: str) -> dict[int | str, dict[str, Any]]:
 # Every operation that reads the caller's token: it may be refused (401), fail (500), or find its
 # database or signing keys unavailable (503).
 AUTHENTICATED = errors(401, 500, 503)
+# Every /v1 operation counts against the caller's changes or reads a minute (admins are exempt).
+RATE_LIMITED = errors(429)
 # ... and, under /v1/books/{book_id}, the book may not be the caller's (404) or the id not a UUID (422).
 OF_A_BOOK = errors(404, 422)

@@ -49,5 +49,6 @@ class UsageBucket(StrEnum):
     """What a quota or rate limit counts (usage_counters.bucket)."""
 
     REQUESTS = "requests"  # changes through the API (POST, PUT, PATCH, DELETE), per minute
+    READS = "reads"  # reads through the API (GET), per minute
     GENERATIONS = "generations"  # generate, illustrate and retry, per day
     PHOTOS = "photos"  # photos asked to upload, per day

@@ -3,7 +3,9 @@
 One item per connection (topic "connection") and one per subscription (topic "book:{id}", with the
 last event sequence number delivered to it, and while its pushes time out, until when it is skipped).
 The ByTopic index finds a book's subscribers; it is eventually consistent, so whoever pushes re-reads
-the subscription itself before sending.
+the subscription itself before sending. The ByUser index counts what one user holds open (the caps on
+connections and subscriptions); being eventually consistent too, connects at the same instant may pass a
+cap together by a few, never by more.
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from botocore.exceptions import ClientError
 
 CONNECTION_TOPIC = "connection"
 BY_TOPIC_INDEX = "ByTopic"
+BY_USER_INDEX = "ByUser"
 
 
 def book_topic(book_id: str) -> str:
     return f"book:{book_id}"
+
+
+@dataclass(frozen=True)
+class Held:
+    """What one user holds open: connections, and subscriptions over all of them."""
+
+    connections: int
+    subscriptions: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,25 @@ class ConnectionStore:
 
     def unsubscribe(self, connection_id: str, book_id: str) -> None:
         self.table.delete_item(Key={"connectionId": connection_id, "topic": book_topic(book_id)})
+
+    def held_by(self, user_id: str) -> Held:
+        """The user's live connections and subscriptions (rows past their expiry, not yet removed by the
+        TTL, do not count)."""
+        now = int(time.time())
+        connections = subscriptions = 0
+        query: dict[str, Any] = {"IndexName": BY_USER_INDEX, "KeyConditionExpression": Key("userId").eq(user_id)}
+        while True:
+            page = self.table.query(**query)
+            for item in page["Items"]:
+                if int(item.get("expiresAt", now + 1)) <= now:
+                    continue
+                if item["topic"] == CONNECTION_TOPIC:
+                    connections += 1
+                else:
+                    subscriptions += 1
+            if "LastEvaluatedKey" not in page:
+                return Held(connections, subscriptions)
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def subscribers(self, book_id: str) -> list[Subscription]:
         items: list[dict[str, Any]] = []

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     BAD_MESSAGE = "BAD_MESSAGE"  # not a JSON object, or a subscribe with no valid bookId or lastSeq
     UNKNOWN_ACTION = "UNKNOWN_ACTION"  # a JSON object whose action no route takes
     BOOK_NOT_FOUND = "BOOK_NOT_FOUND"  # someone else's book, or none
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"  # the user holds WS_MAX_SUBSCRIPTIONS_PER_USER already
 
 
 # ---------------------------------------------------------------- server -> client

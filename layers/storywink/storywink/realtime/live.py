@@ -55,7 +55,9 @@ class LiveProgress:
         fanout: FanoutEnqueuer | None,
         *,
         stall_seconds: int,
+        max_subscriptions: int,
     ) -> None:
+        self.max_subscriptions = max_subscriptions
         self.store = store
         self.gateway = gateway
         self.database = database
@@ -164,6 +166,11 @@ class LiveProgress:
         if not owned:
             # Exactly what a missing book looks like: nothing about someone else's book leaks.
             self.gateway.post(connection_id, error_frame(ErrorCode.BOOK_NOT_FOUND, "Book not found.", book_id=str(book_id)))
+            return
+        new = self.store.subscription(connection_id, str(book_id)) is None
+        if new and self.store.held_by(user_id).subscriptions >= self.max_subscriptions:
+            message = f"At most {self.max_subscriptions} subscriptions at once: unsubscribe from a book first."
+            self.gateway.post(connection_id, error_frame(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, book_id=str(book_id)))
             return
         if snapshot is not None:
             # Posted before the subscription exists, so no push can overtake it.

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from storywink.realtime.live import LiveProgress
 
 OK = {"statusCode": 200}
+# A refused connect's Retry-After: by then a page the parent closed has usually let its socket go.
+CONNECTION_RETRY_AFTER_SECONDS = 30
 DEFAULT_ROUTE = "$default"
 MessageT = TypeVar("MessageT", SubscribeMessage, UnsubscribeMessage)
 USAGE = 'Send {"action": "subscribe", "bookId": "<uuid>", "lastSeq": <the last seq you have, optional>}.'
@@ -43,19 +45,41 @@ def _token(event: dict[str, Any]) -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
-def handle_connect(event: dict[str, Any], verifier: TokenVerifier, connections: ConnectionStore) -> dict[str, Any]:
+def handle_connect(
+    event: dict[str, Any], verifier: TokenVerifier, connections: ConnectionStore, max_connections: int
+) -> dict[str, Any]:
+    """A valid token, and fewer than ``max_connections`` open for its user; refusals in the API's error shape."""
     connection_id = event["requestContext"]["connectionId"]
     token = _token(event)
     if not token:
-        return {"statusCode": 401, "body": "A token is required (?token=...)."}
+        return _refused(event, 401, "TOKEN_MISSING", "A token is required (?token=...).")
     try:
         caller = verifier.verify(token)
     except AppError as error:
         logger.info("websocket connect refused", extra={"code": error.code})
-        return {"statusCode": error.status_code, "body": error.message}
+        return _refused(event, error.status_code, error.code, error.message)
+    if connections.held_by(caller.user_id).connections >= max_connections:
+        logger.info("websocket connect refused", extra={"code": "TOO_MANY_CONNECTIONS", "userId": caller.user_id})
+        return _refused(
+            event, 429, "TOO_MANY_CONNECTIONS",
+            f"At most {max_connections} live connections at once: close one and connect again.",
+            retry_after_seconds=CONNECTION_RETRY_AFTER_SECONDS,
+        )
     connections.add_connection(connection_id, caller.user_id)
     logger.info("websocket connected", extra={"connectionId": connection_id, "userId": caller.user_id})
     return OK
+
+
+def _refused(
+    event: dict[str, Any], status: int, code: str, message: str, retry_after_seconds: int | None = None
+) -> dict[str, Any]:
+    """A refused $connect: API Gateway answers the upgrade with this status (and body, and headers)."""
+    headers = {"Content-Type": "application/json"}
+    if retry_after_seconds is not None:
+        headers["Retry-After"] = str(retry_after_seconds)
+    request_id = event["requestContext"].get("requestId", "")
+    body = {"error": {"code": code, "message": message, "requestId": request_id}}
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
 
 def handle_disconnect(event: dict[str, Any], connections: ConnectionStore) -> dict[str, Any]:

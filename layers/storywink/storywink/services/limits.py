@@ -56,6 +56,12 @@ def limits_for(plan: Plan, settings: Settings) -> dict[UsageBucket, Limit]:
             settings.rate_limit_premium_per_minute if premium else settings.rate_limit_free_per_minute,
             MINUTE,
         ),
+        UsageBucket.READS: Limit(
+            UsageBucket.READS,
+            plan,
+            settings.read_limit_premium_per_minute if premium else settings.read_limit_free_per_minute,
+            MINUTE,
+        ),
         UsageBucket.GENERATIONS: Limit(
             UsageBucket.GENERATIONS,
             plan,
@@ -147,9 +153,10 @@ def _refusal(limit: Limit, used: int, amount: int, window: Window, now: datetime
     resets_at = window.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     details = {"limit": limit.limit, "used": used, "resetsAt": resets_at, "plan": limit.plan.value}
     plan = f"the {limit.plan.value} plan"
-    if limit.bucket == UsageBucket.REQUESTS:
+    if limit.bucket in (UsageBucket.REQUESTS, UsageBucket.READS):
+        what = "changes" if limit.bucket == UsageBucket.REQUESTS else "reads"
         return RateLimited(
-            f"Too many changes: {plan} allows {limit.limit} a minute. Try again in {retry_after} s.",
+            f"Too many {what}: {plan} allows {limit.limit} a minute. Try again in {retry_after} s.",
             retry_after,
             code="RATE_LIMITED",
             details=details,

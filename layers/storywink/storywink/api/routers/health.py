@@ -1,19 +1,23 @@
-"""/healthz: is the API up and can it reach its database."""
+"""/healthz (liveness: the API answers, touching nothing) and /readyz (readiness: it can reach its
+database, asked at most once every READINESS_CACHE_SECONDS per container)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from storywink.api.deps import DatabaseDep
+from storywink.api.deps import ContainerDep
 from storywink.api.responses import errors
-from storywink.observability import logger
+from storywink.db.readiness import DatabaseReadiness
 
 router = APIRouter(tags=["health"])
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
 
 
 class Health(BaseModel):
@@ -21,21 +25,31 @@ class Health(BaseModel):
     database: Literal["ok", "unreachable"]
 
 
+def get_readiness(container: ContainerDep) -> DatabaseReadiness:
+    return container.readiness
+
+
 @router.get(
     "/healthz",
-    summary="Liveness and database check",
+    summary="Liveness: the API answers (no database query)",
+    response_model=Liveness,
+    responses=errors(500),
+)
+def get_health() -> Liveness:
+    return Liveness(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the API can reach its database (checked at most every few seconds)",
     response_model=None,
     responses={
-        200: {"model": Health, "description": "Up, and the database answers"},
-        503: {"model": Health, "description": "Up, but the database is unreachable (`degraded`)"},
+        200: {"model": Health, "description": "Ready: the database answers"},
+        503: {"model": Health, "description": "Not ready: the database is unreachable (`degraded`)"},
         **errors(500),
     },
 )
-def get_health(database: DatabaseDep) -> JSONResponse:
-    try:
-        with database.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - whatever the failure, the answer is 503, not a 500
-        logger.exception("health check: database unreachable")
+def get_readiness_status(readiness: Annotated[DatabaseReadiness, Depends(get_readiness)]) -> JSONResponse:
+    if not readiness.check().database_ok:
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -27,7 +27,8 @@ class Allowance(CamelModel):
 class UsageOut(CamelModel):
     plan: Plan
     exempt: bool = Field(description="Administrators are not limited.")
-    requests: Allowance = Field(description="Changes (POST, PUT, PATCH, DELETE) this minute; reads are not counted")
+    requests: Allowance = Field(description="Changes (POST, PUT, PATCH, DELETE) this minute")
+    reads: Allowance = Field(description="Reads (GET, an event stream's included) this minute")
     generations: Allowance = Field(description="generate, illustrate and retry today")
     photos: Allowance = Field(description="Photos asked to upload today")
 
@@ -52,6 +53,7 @@ def get_usage(caller: CallerDep, user: CurrentUser, session: SessionDep, setting
         plan=user.plan,
         exempt=caller.is_admin,
         requests=used[UsageBucket.REQUESTS],
+        reads=used[UsageBucket.READS],
         generations=used[UsageBucket.GENERATIONS],
         photos=used[UsageBucket.PHOTOS],
     )
