@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov lives apart: its pins (boto3, packaging, networkx) clash with the SAM CLI's and moto's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test lint dev validate openapi build clean
+.PHONY: demo test lint dev validate openapi build clean checkov
 
 $(STAMP): requirements-dev.txt constraints.txt layers/storywink/requirements.txt layers/storywink/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +17,21 @@ $(STAMP): requirements-dev.txt constraints.txt layers/storywink/requirements.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+$(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet pip==26.3
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+## checkov for the template scan in the tests (tests/unit/test_template_scanners.py).
+checkov: $(CHECKOV_STAMP)
+
 ## The main job: the local stack turns the sample photos into a picture-book PDF.
 demo: $(STAMP)
 	$(BIN)/storywink demo --out out/storywink-demo.pdf
 
 ## The whole test suite (unit, integration, end to end, template lint, OpenAPI currency).
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest
 
 ## Lint the repository with ruff (its rules are in pyproject.toml); .ci/run runs it before the tests.

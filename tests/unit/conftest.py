@@ -1,5 +1,5 @@
-"""The two lints of template.yaml, started together: each is a single-threaded cfn-lint run of tens of
-seconds, so the second core takes one while the first takes the other."""
+"""The lints and scanners of template.yaml, started together: each is a single-threaded run of ten seconds
+or more, so they share the cores instead of queueing behind one another."""
 
 from __future__ import annotations
 
@@ -24,6 +24,23 @@ def tool(name: str) -> str | None:
     """A command-line tool from this interpreter's environment, else from the PATH."""
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.is_file() else shutil.which(name)
+
+
+def checkov() -> str | None:
+    """checkov from its own environment (`make checkov`: its pins clash with the SAM CLI's), else the PATH."""
+    own = ROOT / ".venv-checkov" / "bin" / "checkov"
+    return str(own) if own.is_file() else shutil.which("checkov")
+
+
+# checkov offline: no Bridgecrew platform, no guideline download, and any request it still tries fails at
+# once on a closed local port instead of waiting on the network.
+CHECKOV_OFFLINE = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
 
 
 def transformed_template(folder: Path) -> Path:
@@ -63,17 +80,33 @@ def transformed_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def template_lints(transformed_template_path: Path) -> Iterator[dict[str, Lint]]:
-    """`sam validate --lint` on the source and cfn-lint on the transformed template, both running."""
+    """`sam validate --lint` on the source, cfn-lint on the transformed template, cfn-lint's serverless rules
+    on the source (they know SAM's resources) and checkov on the transformed template (where it sees the
+    roles SAM generates; resource Metadata, and so every skip, passes through the transform), all running."""
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
 
-    def start(*command: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def start(*command: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            command, cwd=ROOT, env={**env, **(extra_env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
-    sam, cfn_lint = tool("sam"), tool("cfn-lint")
+    sam, cfn_lint, scanner = tool("sam"), tool("cfn-lint"), checkov()
+    template = str(ROOT / "template.yaml")
     lints = {
-        "sam validate": Lint(start(sam, "validate", "--lint", "--template-file", str(ROOT / "template.yaml")) if sam else None),
+        "sam validate": Lint(start(sam, "validate", "--lint", "--template-file", template) if sam else None),
         "cfn-lint transformed": Lint(
             start(cfn_lint, str(transformed_template_path)) if cfn_lint else None
+        ),
+        "cfn-lint serverless": Lint(
+            start(cfn_lint, "--append-rules", "cfn_lint_serverless.rules", "--", template) if cfn_lint else None
+        ),
+        "checkov transformed": Lint(
+            start(
+                scanner, "--framework", "cloudformation", "--skip-download", "--compact", "--output", "json",
+                "--file", str(transformed_template_path), extra_env=CHECKOV_OFFLINE,
+            )
+            if scanner
+            else None
         ),
     }
     yield lints

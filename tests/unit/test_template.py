@@ -305,9 +305,11 @@ def test_state_machine_may_send_to_every_queue_it_uses():
         if isinstance(value, dict) and value.get("Ref") in queues
     }
     queues_allowed = {
-        policy["SQSSendMessagePolicy"]["QueueName"]["Fn::GetAtt"][0]
+        resource["Fn::GetAtt"][0]
         for policy in state_machine()["Policies"]
-        if "SQSSendMessagePolicy" in policy
+        for statement in policy.get("Statement", [])
+        if statement["Action"] == "sqs:SendMessage"
+        for resource in statement["Resource"]
     }
 
     assert queues_used and queues_used <= queues_allowed

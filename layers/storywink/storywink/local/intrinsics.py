@@ -24,6 +24,8 @@ class ResolveContext:
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             return self.parameters[name]
         if name in self.refs:
@@ -37,10 +39,17 @@ class ResolveContext:
             raise Unresolvable(f"GetAtt {resource}.{attribute}") from exc
 
 
+class _NoValue:
+    """What Ref AWS::NoValue resolves to: the property or list item that holds it is left out."""
+
+
+NO_VALUE = _NoValue()
+
+
 def resolve(value: Any, ctx: ResolveContext) -> Any:
     """Resolve every intrinsic inside ``value``; raises Unresolvable for what the local stack lacks."""
     if isinstance(value, list):
-        return [resolve(item, ctx) for item in value]
+        return [item for item in (resolve(item, ctx) for item in value) if item is not NO_VALUE]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
@@ -48,7 +57,8 @@ def resolve(value: Any, ctx: ResolveContext) -> Any:
         function = _FUNCTIONS.get(key)
         if function is not None:
             return function(argument, ctx)
-    return {key: resolve(item, ctx) for key, item in value.items()}
+    resolved = {key: resolve(item, ctx) for key, item in value.items()}
+    return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
 
 def _sub(argument: Any, ctx: ResolveContext) -> str:

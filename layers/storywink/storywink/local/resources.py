@@ -122,7 +122,12 @@ class TemplateProvisioner:
         evaluate_conditions(self.template, self.ctx)
 
     def resources(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(name, spec) for name, spec in self.template["Resources"].items() if spec["Type"] == kind]
+        """The template's resources of ``kind`` that its conditions create (the log bucket may be off)."""
+        return [
+            (name, spec)
+            for name, spec in self.template["Resources"].items()
+            if spec["Type"] == kind and self.ctx.conditions.get(spec.get("Condition", ""), "Condition" not in spec)
+        ]
 
     def provision(self) -> LocalResources:
         self._queues()
@@ -170,43 +175,58 @@ class TemplateProvisioner:
                 raise Unresolvable(f"queues reference something the local stack cannot create: {sorted(pending)}")
 
     def _buckets(self) -> None:
+        """Buckets, each after the one it logs to. Their policies are not applied: moto does not enforce
+        them, and the local endpoint is plain HTTP, which the TLS-only policy would refuse."""
         s3 = self.clients("s3")
-        for logical_id, spec in self.resources("AWS::S3::Bucket"):
-            properties = resolve(spec.get("Properties", {}), self.ctx)
-            name = properties.get("BucketName") or self.physical_name(logical_id).lower()
-            s3.create_bucket(Bucket=name)
-            if "CorsConfiguration" in properties:
-                s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
-                    {
-                        "AllowedMethods": rule["AllowedMethods"],
-                        "AllowedOrigins": rule["AllowedOrigins"],
-                        **({"AllowedHeaders": rule["AllowedHeaders"]} if "AllowedHeaders" in rule else {}),
-                        **({"ExposeHeaders": rule["ExposedHeaders"]} if "ExposedHeaders" in rule else {}),
-                        **({"MaxAgeSeconds": int(rule["MaxAge"])} if "MaxAge" in rule else {}),
-                    }
-                    for rule in properties["CorsConfiguration"]["CorsRules"]
-                ]})
-            if "BucketEncryption" in properties:
-                s3.put_bucket_encryption(
-                    Bucket=name,
-                    ServerSideEncryptionConfiguration={
-                        "Rules": [
-                            {
-                                # CloudFormation's name for the field the S3 API calls ApplyServerSideEncryptionByDefault.
-                                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
-                                **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
-                            }
-                            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-                        ]
-                    },
-                )
-            if "PublicAccessBlockConfiguration" in properties:
-                s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
-                )
-            self.result.buckets[logical_id] = name
-            self.ctx.refs[logical_id] = name
-            self.ctx.attributes[logical_id] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+        pending = dict(self.resources("AWS::S3::Bucket"))
+        while pending:
+            ready = []
+            for logical_id, spec in pending.items():
+                try:
+                    ready.append((logical_id, resolve(spec.get("Properties", {}), self.ctx)))
+                except Unresolvable:
+                    continue  # waits for its log bucket
+            if not ready:
+                raise Unresolvable(f"buckets reference something the local stack cannot create: {sorted(pending)}")
+            for logical_id, properties in ready:
+                self._bucket(s3, logical_id, properties)
+                del pending[logical_id]
+
+    def _bucket(self, s3: Any, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("BucketName") or self.physical_name(logical_id).lower()
+        s3.create_bucket(Bucket=name)
+        if "CorsConfiguration" in properties:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+                {
+                    "AllowedMethods": rule["AllowedMethods"],
+                    "AllowedOrigins": rule["AllowedOrigins"],
+                    **({"AllowedHeaders": rule["AllowedHeaders"]} if "AllowedHeaders" in rule else {}),
+                    **({"ExposeHeaders": rule["ExposedHeaders"]} if "ExposedHeaders" in rule else {}),
+                    **({"MaxAgeSeconds": int(rule["MaxAge"])} if "MaxAge" in rule else {}),
+                }
+                for rule in properties["CorsConfiguration"]["CorsRules"]
+            ]})
+        if "BucketEncryption" in properties:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            # CloudFormation's name for the field the S3 API calls ApplyServerSideEncryptionByDefault.
+                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+                        }
+                        for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in properties:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+            )
+        self.result.buckets[logical_id] = name
+        self.ctx.refs[logical_id] = name
+        self.ctx.attributes[logical_id] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
     def _tables(self) -> None:
         dynamodb = self.clients("dynamodb")
