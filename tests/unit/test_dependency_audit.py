@@ -1,5 +1,5 @@
 """Every pinned package (constraints.txt: the layer's runtime dependencies and the dev tools, direct and
-transitive) audited by pip-audit against a public advisory database, when one is reachable from here.
+transitive; constraints-checkov.txt: the scanner's own environment) audited by pip-audit against a public advisory database, when one is reachable from here.
 
 pip-audit asks the PyPI JSON API (or OSV) about each exact version; it installs nothing (`--no-deps
 --disable-pip`: every line is an exact pin). Where neither source answers (a machine that reaches only
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSTRAINTS = ROOT / "constraints.txt"
+CONSTRAINTS = [ROOT / "constraints.txt", ROOT / "constraints-checkov.txt"]
 # The advisory sources pip-audit knows, each with a URL that answers 200 when the source is reachable (for
 # PyPI a release's own JSON, which pip-audit reads: some mirrors serve a project's JSON but not a release's).
 SOURCES = {
@@ -67,7 +67,8 @@ def test_no_pinned_package_has_a_known_vulnerability():
     ignored = [argument for vuln in IGNORED for argument in ("--ignore-vuln", vuln)]
     audit = subprocess.run(
         [
-            _pip_audit(), "--requirement", str(CONSTRAINTS), "--no-deps", "--disable-pip",
+            _pip_audit(), *[argument for pins in CONSTRAINTS for argument in ("--requirement", str(pins))],
+            "--no-deps", "--disable-pip",
             "--vulnerability-service", service, "--progress-spinner", "off", "--format", "json", *ignored,
         ],
         capture_output=True,
