@@ -65,6 +65,26 @@ def test_malformed_json_is_a_validation_error(client, auth):
     assert_error(response, 422, "VALIDATION_FAILED")
 
 
+def test_a_body_that_is_not_utf8_is_a_validation_error(client, auth):
+    response = client.post("/v1/books", content=b'{"title": "\xff"}', headers={**auth(), "Content-Type": "application/json"})
+    error = assert_error(response, 422, "VALIDATION_FAILED")
+    assert error["details"] == [{"field": "body", "message": "The body is not JSON in UTF-8.", "type": "json_invalid"}]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true"])
+def test_a_boolean_is_a_json_boolean(client, auth, value):
+    error = assert_error(client.post("/v1/books", json={**BOOK, "autoIllustrate": value}, headers=auth()), 422, "VALIDATION_FAILED")
+    assert [detail["field"] for detail in error["details"]] == ["body.autoIllustrate"]
+
+
+def test_a_method_the_path_does_not_serve_lists_every_method_it_does(client, auth):
+    response = client.request("OPTIONS", "/v1/books", headers=auth())
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == "GET, POST"
+    book = create(client, auth())
+    assert client.put(f"/v1/books/{book['id']}", json=BOOK, headers=auth()).headers["Allow"] == "DELETE, GET, PATCH"
+
+
 def test_get_book_returns_it(client, auth):
     book = create(client, auth())
     response = client.get(f"/v1/books/{book['id']}", headers=auth())
@@ -91,6 +111,20 @@ def test_patch_changes_only_the_given_details(client, auth):
 def test_patch_with_nothing_to_change_is_a_bad_request(client, auth):
     book = create(client, auth())
     assert_error(client.patch(f"/v1/books/{book['id']}", json={}, headers=auth()), 400, "EMPTY_UPDATE")
+
+
+@pytest.mark.parametrize("field", ["title", "childName", "artStyle", "autoIllustrate"])
+def test_patch_cannot_clear_a_detail_a_book_must_have(client, auth, field):
+    book = create(client, auth())
+    error = assert_error(client.patch(f"/v1/books/{book['id']}", json={field: None}, headers=auth()), 422, "VALIDATION_FAILED")
+    assert [detail["field"] for detail in error["details"]] == [f"body.{field}"]
+
+
+def test_patch_clears_an_optional_detail_with_null(client, auth):
+    book = create(client, auth())
+    response = client.patch(f"/v1/books/{book['id']}", json={"theme": None}, headers=auth())
+    assert response.status_code == 200, response.text
+    assert response.json()["theme"] is None and response.json()["tone"] == "gentle"
 
 
 def test_patch_is_refused_while_generating(client, auth, session, advance):

@@ -6,6 +6,8 @@ import threading
 import uuid
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from storywink.local.moto_patches import apply_moto_patches
 
@@ -41,3 +43,20 @@ def test_a_fifo_group_gives_out_no_message_while_another_of_it_is_in_flight(aws_
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"])
     after = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
     assert [m["Body"] for m in after] == ["second"]
+
+
+def test_the_message_move_task_is_refused_at_once_with_a_client_error(aws_environment):
+    apply_moto_patches()
+    sqs = boto3.client("sqs", endpoint_url=aws_environment)
+    arns = [
+        sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName=f"move-{name}-{uuid.uuid4().hex[:8]}")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"]
+        for name in ("dlq", "source")
+    ]
+    with pytest.raises(ClientError) as refused:
+        sqs.start_message_move_task(SourceArn=arns[0], DestinationArn=arns[1])
+    # A 400 is not retried: the redrive falls back to moving messages itself without waiting.
+    assert refused.value.response["Error"]["QueryErrorCode"] == "UnsupportedOperation"
+    assert refused.value.response["ResponseMetadata"]["RetryAttempts"] == 0

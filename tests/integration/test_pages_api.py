@@ -41,6 +41,20 @@ def test_unknown_page_is_not_found(client, auth, book_with_photos):
     assert response.status_code == 404 and response.json()["error"]["code"] == "PAGE_NOT_FOUND"
 
 
+def test_page_text_cannot_be_cleared_with_null(client, auth, book_with_photos):
+    book = book_with_photos(1)
+    page = f"/v1/books/{book['id']}/pages/{book['pages'][0]['id']}"
+    for body in ({"text": None}, {"textConfirmed": None}, {"textConfirmed": 1}):
+        response = client.patch(page, json=body, headers=auth())
+        assert response.status_code == 422 and response.json()["error"]["code"] == "VALIDATION_FAILED", body
+
+
+def test_a_patch_of_the_page_order_is_a_method_it_does_not_allow(client, auth):
+    # /pages/order is its own resource, not a page whose id is "order".
+    response = client.patch(f"/v1/books/{uuid.uuid4()}/pages/order", json={"text": "x"}, headers=auth())
+    assert response.status_code == 405 and response.headers["Allow"] == "PUT"
+
+
 def test_reorder_puts_pages_in_the_given_order(client, auth, book_with_photos):
     book = book_with_photos(3)
     wanted = [book["pages"][2]["id"], book["pages"][0]["id"], book["pages"][1]["id"]]

@@ -119,7 +119,9 @@ def test_every_route_has_a_response_schema():
             continue
         content = operation["responses"][success]["content"]
         if name.endswith("/status/stream"):
-            frames = content["text/event-stream"]["x-event-data"]["oneOf"]
+            event = content["text/event-stream"]["schema"]
+            assert event["properties"]["data"]["contentMediaType"] == "application/json"
+            frames = event["properties"]["data"]["contentSchema"]["oneOf"]
             assert [f["$ref"].rsplit("/", 1)[1] for f in frames] == ["SnapshotFrame", "EventFrame"]
             assert {"SnapshotFrame", "EventFrame"} <= set(DOCUMENT["components"]["schemas"])
         else:

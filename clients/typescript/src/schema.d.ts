@@ -503,11 +503,11 @@ export interface components {
         };
         /** BookUpdate */
         BookUpdate: {
-            artStyle?: components["schemas"]["ArtStyle"] | null;
+            artStyle?: components["schemas"]["ArtStyle"];
             /** Autoillustrate */
-            autoIllustrate?: boolean | null;
+            autoIllustrate?: boolean;
             /** Childname */
-            childName?: string | null;
+            childName?: string;
             /** Excitementelement */
             excitementElement?: string | null;
             /** Keycharacters */
@@ -517,7 +517,7 @@ export interface components {
             /** Theme */
             theme?: string | null;
             /** Title */
-            title?: string | null;
+            title?: string;
             /** Tone */
             tone?: string | null;
         };
@@ -757,9 +757,9 @@ export interface components {
         /** PageUpdate */
         PageUpdate: {
             /** Text */
-            text?: string | null;
+            text?: string;
             /** Textconfirmed */
-            textConfirmed?: boolean | null;
+            textConfirmed?: boolean;
         };
         /** PdfLink */
         PdfLink: {
@@ -1259,9 +1259,9 @@ export interface operations {
     listBooks: {
         parameters: {
             query?: {
-                status?: components["schemas"]["BookStatus"] | null;
+                status?: components["schemas"]["BookStatus"];
                 limit?: number;
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1769,7 +1769,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Repeat a request safely: a repeat gets the first response. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 book_id: string;
@@ -1861,7 +1861,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Repeat a request safely: a repeat gets the first response. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 book_id: string;
@@ -2451,7 +2451,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Repeat a request safely: a repeat gets the first response. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 book_id: string;
@@ -2621,10 +2621,10 @@ export interface operations {
     streamBookStatus: {
         parameters: {
             query?: {
-                lastEventId?: number | null;
+                lastEventId?: number;
             };
             header?: {
-                "Last-Event-ID"?: string | null;
+                "Last-Event-ID"?: string;
             };
             path: {
                 book_id: string;
@@ -2639,7 +2639,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @description One JSON frame: the SnapshotFrame first, then an EventFrame per change */
+                        data: string;
+                        /** @description `snapshot`, then the event's type (`generation.started`, ...) */
+                        event: string;
+                        /** @description The event's sequence number: resume with Last-Event-ID */
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */

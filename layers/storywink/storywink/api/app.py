@@ -47,6 +47,16 @@ def operation_id(route: APIRoute) -> str:
     return to_camel(route.name)
 
 
+def _without_null(parameter: dict[str, Any]) -> None:
+    """An optional query or header parameter is one left out, never a null (a header cannot even say null,
+    and "null" is a string): FastAPI's `anyOf [..., {"type": "null"}]` for `X | None` loses the null."""
+    schema = parameter["schema"]
+    branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1 and len(schema["anyOf"]) == 2:
+        del schema["anyOf"]
+        schema.update(branches[0])
+
+
 def _document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, plus the schemas no route can attach itself (the SSE frames), minus FastAPI's
     own 422 (`{"detail": [...]}`, a shape this API never sends): it is added to every operation with a
@@ -56,6 +66,8 @@ def _document(app: FastAPI) -> dict[str, Any]:
         schema = FastAPI.openapi(app)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    _without_null(parameter)
                 default = operation["responses"].get("422", {}).get("content", {}).get("application/json", {})
                 if default.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
                     del operation["responses"]["422"]

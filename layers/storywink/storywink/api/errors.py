@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.routing import Match
 
 from storywink.domain.errors import AppError, RateLimited
 from storywink.observability import logger
@@ -48,6 +50,17 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the first route whose path
+    matched, but GET and POST /v1/books (say) are two routes, and `Allow` must list the resource's all."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # the routes of included routers too
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -68,9 +81,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 for a JSON body that is not UTF-8, and 422 for one that is not JSON: both
+            # are a body that cannot be read, so both are the one VALIDATION_FAILED.
+            issue = {"field": "body", "message": "The body is not JSON in UTF-8.", "type": "json_invalid"}
+            return error_response(request, 422, "VALIDATION_FAILED", "The request is not valid.", [issue])
         code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
-        return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return error_response(request, exc.status_code, code, message, headers=headers)
 
 
 class UnexpectedErrorMiddleware(BaseHTTPMiddleware):

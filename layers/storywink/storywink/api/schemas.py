@@ -6,8 +6,19 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from storywink.config import Settings
 from storywink.domain import rules
@@ -16,11 +27,21 @@ from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.progress import CamelModel
 from storywink.realtime.frames import EventFrame, SnapshotFrame
 
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer: 5 and 5.0, never "5" or true (which lax pydantic would read as 5 and 1)."""
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 PageText = Annotated[str, StringConstraints(max_length=rules.PAGE_TEXT_MAX), AfterValidator(rules.storable_text)]
 
 
 class StrictCamel(CamelModel):
     model_config = ConfigDict(extra="forbid")  # merged with CamelModel's by pydantic
+
 
 
 # The document is generated from the default settings: these are the limits a deployment starts with.
@@ -70,17 +91,29 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def _unset_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omissible() -> Any:
+    """A PATCH field that may be left out but not cleared: null is not one of its values (a 422), and the
+    schema shows no `default: null` for a client or a fuzzer to send."""
+    return Field(None, json_schema_extra=_unset_default)
+
+
 def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
-    """The fields of ``model`` for a PATCH body: each may be left out, each keeps its constraints."""
+    """The fields of ``model`` for a PATCH body: each may be left out, each keeps its constraints; null
+    clears a field that may be empty and is not a value of one that may not."""
     fields: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
-        fields[name] = (annotation | None, None)
+        fields[name] = (annotation | None, None) if field.default is None else (annotation, omissible())
     return fields
 
 
 class BookCreate(BookDetails, StrictCamel):
-    auto_illustrate: bool = True
+    # Request booleans are StrictBool: lax pydantic reads 0 and "true" as booleans, which the schema does not.
+    auto_illustrate: StrictBool = True
 
 
 class _StrictPatch(StrictCamel):
@@ -88,7 +121,7 @@ class _StrictPatch(StrictCamel):
 
 
 BookUpdate = create_model(
-    "BookUpdate", __base__=_StrictPatch, **_all_optional(BookDetails), auto_illustrate=(bool | None, None)
+    "BookUpdate", __base__=_StrictPatch, **_all_optional(BookDetails), auto_illustrate=(StrictBool, omissible())
 )
 
 
@@ -155,7 +188,7 @@ class PhotoUploadSpec(StrictCamel):
     content_type: Annotated[str, StringConstraints(max_length=64)] = Field(
         json_schema_extra={"enum": sorted(rules.SUPPORTED_UPLOAD_TYPES)}
     )
-    size: int = Field(gt=0, json_schema_extra={"maximum": DEFAULT_MAX_PHOTO_BYTES})
+    size: JsonInt = Field(gt=0, json_schema_extra={"maximum": DEFAULT_MAX_PHOTO_BYTES})
     filename: Annotated[str, StringConstraints(max_length=255)] | None = None
 
 
@@ -178,7 +211,9 @@ class PhotoUploadResponse(CamelModel):
 
 
 class PhotoConfirmRequest(StrictCamel):
-    upload_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(min_length=1, max_length=50)
+    upload_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
+        min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("upload_ids")
     @classmethod
@@ -189,12 +224,13 @@ class PhotoConfirmRequest(StrictCamel):
 
 
 class PageUpdate(_StrictPatch):
-    text: PageText | None = None
-    text_confirmed: bool | None = None
+    text: PageText = omissible()
+    text_confirmed: StrictBool = omissible()
 
 
 class PageOrder(StrictCamel):
-    page_ids: list[UUID] = Field(min_length=1)
+    # Each page once: the service's 422 PAGE_SET_MISMATCH, which the schema repeats.
+    page_ids: list[UUID] = Field(min_length=1, json_schema_extra={"uniqueItems": True})
 
 
 class CoverChoice(StrictCamel):

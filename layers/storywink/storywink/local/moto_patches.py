@@ -10,6 +10,10 @@ bottleneck. The patches run in the process hosting the moto server.
   waiting takes the group's next message while another consumer still holds the previous one (the
   push fan-out would then run twice at once for a book). The patch receives from a FIFO queue in
   single passes, one receiver at a time, each pass checking the groups in flight at that moment.
+- SQS StartMessageMoveTask: moto 5.2 lacks it and answers 500, which botocore retries four times with
+  backoff (up to 15 s) before the dead-letter redrive falls back to moving messages itself. The patch
+  answers at once with AWS's client error for an operation it will not do (`UnsupportedOperation`,
+  400), so the fallback starts at once, as it would against an AWS region without the move task.
 
 The others change no behaviour; they keep moto's server from becoming the busy local stack's
 bottleneck (measured with a profiler under `bench/scale.py`):
@@ -43,6 +47,7 @@ FIFO_RECHECK_SECONDS = 1.0
 def apply_moto_patches() -> None:
     _fresh_retry_tokens()
     _fifo_group_in_flight()
+    _move_task_refused_at_once()
     _module_list_read_once()
     _retention_check_reads_one_attribute()
     _json_paths_parsed_once()
@@ -150,6 +155,19 @@ def _fifo_group_in_flight() -> None:
     SQSBackend.receive_message = receive_message
     Queue.delete_message = delete_message
     setattr(SQSBackend, _APPLIED, True)
+
+
+def _move_task_refused_at_once() -> None:
+    from moto.sqs.exceptions import SQSException
+    from moto.sqs.responses import SQSResponse
+
+    if hasattr(SQSResponse, "start_message_move_task"):  # a moto with the move task keeps its own
+        return
+
+    def start_message_move_task(self: SQSResponse) -> None:
+        raise SQSException("UnsupportedOperation", "StartMessageMoveTask is not available here.")
+
+    SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]
 
 
 def _sqs_clock_without_datetime() -> None:

@@ -67,11 +67,7 @@ def update_book(
     book_id: UUID, body: BookUpdate, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep
 ):
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("title", "child_name", "art_style", "auto_illustrate"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
-    return book_out(books.update_book(session, book, changes), media, settings)
+    return book_out(books.update_book(session, book, body.model_dump(exclude_unset=True)), media, settings)
 
 
 @router.delete(

@@ -16,7 +16,8 @@ router = APIRouter(prefix="/v1/books/{book_id}", tags=["pages"], responses=AUTHE
 NO_SUCH_PAGE = errors(404, s404="No such book of the caller's (`BOOK_NOT_FOUND`), or no such page in it (`PAGE_NOT_FOUND`)")
 
 
-@router.patch("/pages/{page_id}", response_model=PageOut, summary="Edit a page's text", responses=NO_SUCH_PAGE | errors(400))
+# `:uuid`: /pages/order is its own resource (PUT only), so a PATCH there is a 405, not an invalid page id.
+@router.patch("/pages/{page_id:uuid}", response_model=PageOut, summary="Edit a page's text", responses=NO_SUCH_PAGE | errors(400))
 def update_page(
     book_id: UUID,
     page_id: UUID,
@@ -27,8 +28,7 @@ def update_page(
     settings: SettingsDep,
 ):
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    return page_out(books.update_page(session, book, page_id, changes), media, settings)
+    return page_out(books.update_page(session, book, page_id, body.model_dump(exclude_unset=True)), media, settings)
 
 
 @router.put(

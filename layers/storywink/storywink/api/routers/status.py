@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from uuid import UUID
 
@@ -18,6 +19,9 @@ from storywink.services.progress import compute_progress
 from storywink.services.stream_leases import StreamLeaseKeeper
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"], responses=AUTHENTICATED | OF_A_BOOK)
+# A sequence number fits the events' BIGINT: at most 2**63 - 1, so any 18 digits in a header.
+MAX_SEQ = 2**63 - 1
+SEQ_HEADER = r"^[0-9]{1,18}$"
 
 
 @router.get("/status", response_model=BookProgress, summary="Generation progress")
@@ -33,18 +37,37 @@ def get_book_status(book_id: UUID, user: CurrentUser, session: SessionDep):
         200: {
             "content": {
                 "text/event-stream": {
+                    # OpenAPI 3.1 has no keyword for the items of a stream (3.2's itemSchema): the schema of an
+                    # event stream describes each event, as tools read it, its `data:` a JSON frame.
                     "schema": {
-                        "type": "string",
-                        "description": "Server-Sent Events: `id:` the sequence number, `event:` `snapshot` or the "
-                        "event's type, `data:` one JSON frame (SnapshotFrame first, then an EventFrame per change); "
-                        "`: heartbeat` comments every 15 s; `retry:` a reconnect hint",
-                    },
-                    # OpenAPI 3.1 has no schema for each event of a stream: the frame is named here.
-                    "x-event-data": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/SnapshotFrame"},
-                            {"$ref": "#/components/schemas/EventFrame"},
-                        ]
+                        "type": "object",
+                        "title": "ServerSentEvent",
+                        "description": "One Server-Sent Event. Between events come `: heartbeat` comments every "
+                        "15 s and a `retry:` reconnect hint",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "id": {
+                                "type": "string",
+                                "pattern": "^[0-9]+$",
+                                "description": "The event's sequence number: resume with Last-Event-ID",
+                            },
+                            "event": {
+                                "type": "string",
+                                "description": "`snapshot`, then the event's type (`generation.started`, ...)",
+                            },
+                            "data": {
+                                "type": "string",
+                                "description": "One JSON frame: the SnapshotFrame first, then an EventFrame per change",
+                                "contentMediaType": "application/json",
+                                "contentSchema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/SnapshotFrame"},
+                                        {"$ref": "#/components/schemas/EventFrame"},
+                                    ]
+                                },
+                            },
+                            "retry": {"type": "integer", "minimum": 0},
+                        },
                     },
                 }
             },
@@ -64,13 +87,14 @@ def stream_book_status(
     user: CurrentUser,
     session: SessionDep,
     container: ContainerDep,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    resume_after: Annotated[int | None, Query(alias="lastEventId", ge=0)] = None,
+    # The header's pattern is the schema's word only: the route answers INVALID_LAST_EVENT_ID itself.
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", json_schema_extra={"pattern": SEQ_HEADER})] = None,
+    resume_after: Annotated[int | None, Query(alias="lastEventId", ge=0, le=MAX_SEQ)] = None,
 ) -> StreamingResponse:
     books.get_owned_book(session, user.id, book_id)
     after = resume_after
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        if not re.fullmatch(SEQ_HEADER, last_event_id):
             raise ValidationFailed("Last-Event-ID must be an event sequence number.", code="INVALID_LAST_EVENT_ID")
         after = int(last_event_id)
     settings = container.settings
