@@ -13,7 +13,6 @@ REPO = Path(__file__).resolve().parents[1]
 STATE_DIR = REPO / ".storywink"
 SAMPLE_PHOTOS = REPO / "samples" / "photos"
 BUCKET = "storywink-test-media"
-TABLES = "users, books, assets, pages, job_runs, book_events, usage_counters, stream_leases"
 
 
 def free_port() -> int:
@@ -115,10 +114,12 @@ def db(database_url: str, aws_environment: str) -> Iterator[None]:
     yield
     from sqlalchemy import text
 
+    from storywink.db.tables import Base
     from storywink.wiring import container
 
+    tables = ", ".join(Base.metadata.tables)  # every table of the schema, whatever a test wrote to
     with container().database.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
     container().media.delete_prefix("")
 
 

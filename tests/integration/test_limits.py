@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storywink.db.tables import Book, IdempotencyRecord, UsageCounter, User
+from storywink.db.tables import Book, IdempotencyRecord, ProviderCallDay, UsageCounter, User
 from storywink.domain.enums import Plan, UsageBucket
 from storywink.domain.errors import RateLimited
 from storywink.domain.execution import ExecutionInput
-from storywink.services import generation, limits
+from storywink.services import generation, limits, provider_budget
 from storywink.wiring import container
 
 NOW = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
@@ -27,9 +27,10 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    """The limits' clock, frozen at NOW (move it with clock.now = ...)."""
+    """The limits' and the provider budget's clock, frozen at NOW (move it with clock.now = ...)."""
     frozen = Clock(NOW)
     monkeypatch.setattr(limits, "utcnow", lambda: frozen.now)
+    monkeypatch.setattr(provider_budget, "utcnow", lambda: frozen.now)
     return frozen
 
 
@@ -332,3 +333,44 @@ def test_a_start_that_does_not_happen_costs_no_generation(client, auth, book_wit
     assert client.post(f"/v1/books/{book['id']}/illustrate", headers=auth()).status_code == 409
     assert client.post(f"/v1/books/{book['id']}/generate", headers=auth()).status_code == 503
     assert usage_of(client, auth)["generations"]["used"] == 0
+
+
+def test_a_start_beyond_the_days_provider_call_ceiling_is_refused_with_503_until_midnight(
+    client, auth, book_with_photos, configure, clock, started, session
+):
+    configure(PROVIDER_CALL_CEILING_PER_DAY=9)  # a three-page book plans four calls: two books fit, not three
+    books = {user: book_with_photos(3, user=user)["id"] for user in ("alice", "bob", "carol")}
+    assert client.post(f"/v1/books/{books['alice']}/generate", headers=auth("alice")).status_code == 202
+    assert client.post(f"/v1/books/{books['bob']}/generate", headers=auth("bob")).status_code == 202
+
+    response = client.post(f"/v1/books/{books['carol']}/generate", headers=auth("carol"))
+
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "PROVIDER_BUDGET_EXHAUSTED" and error["requestId"] == response.headers["X-Request-Id"]
+    assert error["details"] == {"resetsAt": "2030-01-02T00:00:00Z"}
+    assert response.headers["Retry-After"] == str(SECONDS_TO_MIDNIGHT)
+    assert len(started) == 3  # planned, then refused: nothing of it was kept
+    assert client.get(f"/v1/books/{books['carol']}", headers=auth("carol")).json()["status"] == "DRAFT"
+    assert usage_of(client, auth, "carol")["generations"]["used"] == 0
+    session.expire_all()
+    assert session.get(ProviderCallDay, NOW.date()).calls == 8
+
+    clock.now = NOW + timedelta(hours=12)  # the next UTC day
+    assert client.post(f"/v1/books/{books['carol']}/generate", headers=auth("carol")).status_code == 202
+    session.expire_all()
+    assert session.get(ProviderCallDay, (NOW + timedelta(hours=12)).date()).calls == 4
+
+
+def test_a_start_plans_the_story_and_each_page_it_illustrates():
+    def planned(mode: str, auto_illustrate: bool = True, pages: int = 0) -> generation.PlannedStart:
+        execution = ExecutionInput(
+            book_id="00000000-0000-0000-0000-000000000001", user_id="ann", mode=mode,
+            auto_illustrate=auto_illustrate, attempt=1, page_ids=[f"00000000-0000-0000-0000-00000000000{n}" for n in range(pages)],
+        )
+        return generation.PlannedStart("arn", "name", 1, mode, execution)
+
+    assert provider_budget.planned_calls(planned("FULL"), pages=5) == 6
+    assert provider_budget.planned_calls(planned("FULL", auto_illustrate=False), pages=5) == 1
+    assert provider_budget.planned_calls(planned("ILLUSTRATE", pages=5), pages=5) == 5
+    assert provider_budget.planned_calls(planned("REDO_PAGES", pages=2), pages=5) == 2

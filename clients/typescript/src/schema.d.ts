@@ -1845,9 +1845,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
+            /** @description The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
             503: {
                 headers: {
+                    /** @description With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1937,9 +1939,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
+            /** @description The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
             503: {
                 headers: {
+                    /** @description With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2527,9 +2531,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
+            /** @description The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
             503: {
                 headers: {
+                    /** @description With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

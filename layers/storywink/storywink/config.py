@@ -189,6 +189,8 @@ class Settings(BaseModel):
     rate_limit_premium_per_minute: int = Field(240, ge=0, alias="RATE_LIMIT_PREMIUM_PER_MINUTE")
     read_limit_free_per_minute: int = Field(300, ge=0, alias="READ_LIMIT_FREE_PER_MINUTE")
     read_limit_premium_per_minute: int = Field(1200, ge=0, alias="READ_LIMIT_PREMIUM_PER_MINUTE")
+    # The AI provider calls all starts of one UTC day may plan, over all users; 0: no ceiling.
+    provider_call_ceiling_per_day: int = Field(0, ge=0, alias="PROVIDER_CALL_CEILING_PER_DAY")
     generation_quota_free_per_day: int = Field(5, ge=0, alias="GENERATION_QUOTA_FREE_PER_DAY")
     generation_quota_premium_per_day: int = Field(50, ge=0, alias="GENERATION_QUOTA_PREMIUM_PER_DAY")
     photo_quota_free_per_day: int = Field(100, ge=0, alias="PHOTO_QUOTA_FREE_PER_DAY")

@@ -13,7 +13,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 from starlette.routing import Match
 
-from storywink.domain.errors import AppError, RateLimited
+from storywink.domain.errors import AppError, ProviderBudgetExhausted, RateLimited
 from storywink.observability import logger
 
 HTTP_CODES = {
@@ -69,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             logger.exception("request failed", extra={"code": exc.code, "status": exc.status_code})
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | ProviderBudgetExhausted):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
         return error_response(request, exc.status_code, exc.code, exc.message, exc.details, headers)
 

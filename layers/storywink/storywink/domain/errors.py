@@ -88,3 +88,14 @@ class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
     status_code = 503
     is_operational = False
+
+
+class ProviderBudgetExhausted(ServiceUnavailable):
+    """Today's ceiling on AI provider calls, over all users, is reached: no new generation until it resets."""
+
+    code = "PROVIDER_BUDGET_EXHAUSTED"
+    is_operational = True
+
+    def __init__(self, message: str, retry_after_seconds: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_seconds = retry_after_seconds

@@ -19,7 +19,7 @@ from storywink.config import Settings
 from storywink.db.tables import Book, User
 from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.domain.progress import CamelModel
-from storywink.services import books, generation, idempotency
+from storywink.services import books, generation, idempotency, provider_budget
 from storywink.services.idempotency import KEY_MAX
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"], responses=AUTHENTICATED | OF_A_BOOK)
@@ -84,6 +84,10 @@ def _start_once(
     # above), and a start that is refused (409, 422) or fails rolls its charge back with it.
     charge_generation(caller, user, session, settings)
     planned = plan(session, book, request.state.correlation_id)
+    # Last, so the day's counter row is locked for the shortest time (until the commit below).
+    provider_budget.reserve(
+        session, provider_budget.planned_calls(planned, len(book.pages)), settings.provider_call_ceiling_per_day
+    )
     body = _started(book, planned).model_dump(by_alias=True, mode="json")
     if key is not None:
         # In the same transaction as the start, so a concurrent repeat (waiting on the book lock) finds it.
@@ -128,9 +132,16 @@ STARTS = errors(
     "(`BOOK_STATE_CONFLICT`)",
     s429="Too many changes this minute (`RATE_LIMITED`), or the daily generation quota is used up "
     "(`QUOTA_EXCEEDED`); details: QuotaDetails",
-    s503="The pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), "
-    "or another dependency is unavailable; try again later",
+    s503="The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with "
+    "Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, "
+    "`PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later",
 )
+STARTS[503]["headers"] = {
+    "Retry-After": {
+        "description": "With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC)",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 
 # The three ways to start the pipeline share one route shape: owner check, quota, Idempotency-Key.
 for _name, _summary, _plan_name, _invalid in (
