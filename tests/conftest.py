@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 STATE_DIR = REPO / ".storywink"
 SAMPLE_PHOTOS = REPO / "samples" / "photos"
 BUCKET = "storywink-test-media"
-TABLES = "users, books, assets, pages, job_runs, book_events, usage_counters, stream_leases"
+TABLES = "users, books, assets, pages, job_runs, book_events, usage_counters, stream_leases, exports, account_deletions"
 
 
 def free_port() -> int:

@@ -71,7 +71,8 @@ def test_a_429_says_when_to_try_again():
 def test_changes_can_be_rate_limited_and_reads_cannot():
     for name, operation in OPERATIONS:
         method, path = name.split()
-        changes = method != "GET" and path.startswith("/v1/books")
+        # Deleting the account is not limited: its repeats ask nothing more of anyone (see the account router).
+        changes = method != "GET" and (path.startswith("/v1/books") or path == "/v1/me/exports")
         assert ("429" in operation["responses"]) == (changes or name.endswith("/status/stream")), name
 
 
@@ -113,10 +114,12 @@ def test_the_queue_names_are_the_templates():
 
 def test_every_route_has_a_response_schema():
     for name, operation in OPERATIONS:
-        (success,) = [s for s in operation["responses"] if s.startswith("2")]
-        if success == "204":
+        # A 204 has no body; DELETE /v1/me answers 202 while the deletion runs and 204 once it is done.
+        successes = [s for s in operation["responses"] if s.startswith("2") and s != "204"]
+        assert len(successes) <= 1, name
+        if not successes:
             continue
-        content = operation["responses"][success]["content"]
+        content = operation["responses"][successes[0]]["content"]
         if name.endswith("/status/stream"):
             frames = content["text/event-stream"]["x-event-data"]["oneOf"]
             assert [f["$ref"].rsplit("/", 1)[1] for f in frames] == ["SnapshotFrame", "EventFrame"]

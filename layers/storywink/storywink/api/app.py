@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 from storywink.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from storywink.api.limits import rate_limit_changes
 from storywink.api.middleware import RequestContextMiddleware
-from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
+from storywink.api.routers import account, admin, books, generation, health, me, pages, photos, status
 from storywink.api.schemas import DOCUMENTED_ONLY
 from storywink.wiring import Container
 
@@ -35,7 +35,7 @@ TAGS = [
     {"name": "pages", "description": "Edit page texts, their order and the cover"},
     {"name": "generation", "description": "Start the pipeline and fetch the PDF"},
     {"name": "status", "description": "Progress, polled or streamed"},
-    {"name": "me", "description": "The caller's plan and usage"},
+    {"name": "me", "description": "The caller's own account: plan and usage, deleting it, exporting everything"},
     {"name": "admin", "description": "Operators only: dead letters and queues"},
     {"name": "health", "description": "Liveness"},
 ]
@@ -94,8 +94,10 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     # Every change a user makes counts against their per-minute rate limit (admin routes are admins' only).
-    for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router):
+    for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router, account.router):
         app.include_router(router, dependencies=[Depends(rate_limit_changes)])
+    # Not limited (a deleted account has nothing left to charge; see the router).
+    app.include_router(account.deletion_router)
     for router in (admin.router, admin.page_router):
         app.include_router(router)
     return app

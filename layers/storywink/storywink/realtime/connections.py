@@ -17,6 +17,8 @@ from botocore.exceptions import ClientError
 
 CONNECTION_TOPIC = "connection"
 BY_TOPIC_INDEX = "ByTopic"
+# A user's connections and subscriptions (keys only): what an account deletion removes.
+BY_USER_INDEX = "ByUser"
 
 
 def book_topic(book_id: str) -> str:
@@ -82,6 +84,21 @@ class ConnectionStore:
         with self.table.batch_writer() as batch:
             for item in items:
                 batch.delete_item(Key={"connectionId": item["connectionId"], "topic": item["topic"]})
+
+    def forget_user(self, user_id: str) -> list[str]:
+        """Remove every connection and subscription of a user; returns the ids of their connections (to close).
+        The ByUser index is eventually consistent: a row it does not show yet expires with its TTL."""
+        query: dict[str, Any] = {"IndexName": BY_USER_INDEX, "KeyConditionExpression": Key("userId").eq(user_id)}
+        connections: set[str] = set()
+        while True:
+            page = self.table.query(**query)
+            with self.table.batch_writer() as batch:
+                for item in page["Items"]:
+                    batch.delete_item(Key={"connectionId": item["connectionId"], "topic": item["topic"]})
+                    connections.add(item["connectionId"])
+            if "LastEvaluatedKey" not in page:
+                return sorted(connections)
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def subscribe(self, connection_id: str, user_id: str, book_id: str, last_seq: int) -> None:
         self.table.put_item(
