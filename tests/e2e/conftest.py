@@ -76,12 +76,14 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             database_url=database_url,
             # Cloud semantics on a shorter clock: a crashed worker's record comes back after a second (the
             # worker sets its visibility), leases last two seconds and the sweeper runs every three; a stuck
-            # WebSocket client's push gives up after a second.
+            # WebSocket client's push gives up after a second; an account deletion's last pass waits a second
+            # for late writes, not fifteen minutes.
             extra_environment={
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "CRASH_REDELIVERY_SECONDS": "1",
                 "JOB_LEASE_SECONDS": "2",
                 "PUSH_TIMEOUT_SECONDS": "1",
+                "ACCOUNT_DELETION_SETTLE_SECONDS": "1",
             },
             schedule_time_scale=0.05,
         )
