@@ -76,7 +76,8 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
             database_url=database_url,
             # Cloud semantics on a shorter clock: a crashed worker's record comes back after a second (the
             # worker sets its visibility), leases last two seconds and the sweeper runs every three; a stuck
-            # WebSocket client's push gives up after a second.
+            # WebSocket client's push gives up after a second; an account deletion's last pass waits a second
+            # for late writes, not fifteen minutes.
             extra_environment={
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "CRASH_REDELIVERY_SECONDS": "1",
@@ -84,6 +85,7 @@ def stack(aws_environment: str, database_url: str, tmp_path_factory: pytest.Temp
                 "PUSH_TIMEOUT_SECONDS": "1",
                 # The tests poll a book's status four times a second, often for several books of one user.
                 "READ_LIMIT_FREE_PER_MINUTE": "100000",
+                "ACCOUNT_DELETION_SETTLE_SECONDS": "1",
             },
             schedule_time_scale=0.05,
         )

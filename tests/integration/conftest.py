@@ -1,13 +1,23 @@
-"""Helpers for API tests that need books with photos."""
+"""Helpers for API tests that need books with photos, and for the privacy jobs (their queues, the connections
+table from the template's own properties, running a queue through its function's handler)."""
 
 from __future__ import annotations
 
+import importlib
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
+from storywink.local.lambda_runtime import LocalLambdaContext
+from storywink.local.sqs_poller import sqs_event
+from storywink.local.template import load_template, repo_root
+
+REGION = "us-east-1"
 BOOK = {"title": "Milo Goes to Space", "childName": "Milo", "artStyle": "watercolor", "theme": "space"}
 
 
@@ -73,3 +83,97 @@ def advance():
         session.commit()
 
     return move
+
+
+# ---------------------------------------------------------------- privacy jobs
+
+
+@dataclass(frozen=True)
+class Queues:
+    deletion: str
+    export: str
+
+
+def create_queues() -> Queues:
+    sqs = boto3.client("sqs", region_name=REGION)
+    suffix = uuid.uuid4().hex[:8]
+    return Queues(
+        sqs.create_queue(QueueName=f"account-deletion-{suffix}")["QueueUrl"],
+        sqs.create_queue(QueueName=f"export-{suffix}")["QueueUrl"],
+    )
+
+
+def create_connections_table() -> str:
+    properties = load_template(repo_root() / "template.yaml")["Resources"]["ConnectionsTable"]["Properties"]
+    name = f"connections-{uuid.uuid4().hex[:8]}"
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name,
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def run_queue(queue_url: str, module: str, function: str, *, limit: int = 100) -> int:
+    """Hand each message of the queue to the function's handler as Lambda's poller would (one record per
+    event), deleting those it reports done, until the queue is empty; returns how many were handled."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    handler = importlib.import_module(module).handler
+    handled = 0
+    for _ in range(limit):
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, AttributeNames=["All"], MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return handled
+        try:
+            response = handler(sqs_event(messages, arn, REGION), LocalLambdaContext(function))
+        except Exception:  # noqa: BLE001, S112 - a whole-batch failure: the message comes back, as from Lambda
+            continue
+        handled += 1
+        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError(f"{queue_url} still had messages after {limit}")
+
+
+def queue_depth(queue_url: str) -> int:
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+@dataclass(frozen=True)
+class PrivacyJobs:
+    queues: Queues
+
+    @property
+    def deletion(self) -> str:
+        return self.queues.deletion
+
+    def run_deletions(self) -> int:
+        return run_queue(self.queues.deletion, "account_deletion_worker", "AccountDeletionWorkerFunction")
+
+    def run_exports(self) -> int:
+        return run_queue(self.queues.export, "export_worker", "ExportWorkerFunction")
+
+
+@pytest.fixture
+def privacy(reconfigure, aws_environment) -> PrivacyJobs:
+    """The API and the workers given the jobs' queues and a connections table (moto's management API for
+    closing connections); deletions do not wait for late writes, crashed records come straight back."""
+    queues = create_queues()
+    reconfigure(
+        ACCOUNT_DELETION_QUEUE_URL=queues.deletion,
+        EXPORT_QUEUE_URL=queues.export,
+        ACCOUNT_DELETION_SETTLE_SECONDS=0,
+        CRASH_REDELIVERY_SECONDS=0,
+        CONNECTIONS_TABLE=create_connections_table(),
+        WEBSOCKET_ENDPOINT=aws_environment,
+    )
+    return PrivacyJobs(queues)

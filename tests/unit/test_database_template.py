@@ -44,7 +44,8 @@ def test_the_functions_that_read_the_database_are_the_ones_expected():
     assert DATABASE_FUNCTIONS == sorted([
         "ApiFunction", "StoryWorkerFunction", "IllustrationWorkerFunction", "FinalizeWorkerFunction",
         "PdfWorkerFunction", "DeadLetterHandlerFunction", "LeaseSweeperFunction", "PushFanoutFunction",
-        "WsSubscribeFunction", "DatabaseMigrationFunction",
+        "WsSubscribeFunction", "DatabaseMigrationFunction", "AccountDeletionWorkerFunction", "ExportWorkerFunction",
+        "AccountSweeperFunction",
     ])
 
 

@@ -173,13 +173,25 @@ def test_http_api_p95_latency_alarm_fires_above_two_seconds():
     assert alarm_property(alarm, "Threshold") == 2000
 
 
-@pytest.mark.parametrize("queue", sorted(set(DEAD_LETTER_QUEUES) - {"PushFanoutQueue"}))
+# The privacy jobs' queues: a deletion waits up to 15 minutes on purpose, and an export takes minutes.
+PRIVACY_QUEUES = {"AccountDeletionQueue", "ExportQueue"}
+
+
+@pytest.mark.parametrize("queue", sorted(set(DEAD_LETTER_QUEUES) - {"PushFanoutQueue"} - PRIVACY_QUEUES))
 def test_step_queue_alarms_when_its_oldest_message_has_waited_too_long(queue):
     (alarm,) = alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": [queue, "QueueName"]})
 
     assert alarm_property(alarm, "Statistic") == "Maximum"
     assert alarm_property(alarm, "Threshold") == {"Ref": "QueueAgeAlarmSeconds"}
     assert alarm_property(alarm, "ComparisonOperator") == "GreaterThanThreshold"
+
+
+@pytest.mark.parametrize("queue", sorted(PRIVACY_QUEUES))
+def test_privacy_queue_alarms_when_a_job_has_waited_an_hour(queue):
+    (alarm,) = alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": [queue, "QueueName"]})
+
+    assert alarm_property(alarm, "Statistic") == "Maximum"
+    assert alarm_property(alarm, "Threshold") == 3600
 
 
 def test_push_fanout_queue_alarms_when_live_progress_is_a_minute_late():

@@ -18,7 +18,7 @@ import pytest
 from storywink.domain.enums import JobStatus, JobStep
 from storywink.pipeline.jobs import Claim, StepOutcome, TaskInFlight
 from storywink.pipeline.messages import StoryTask
-from storywink.pipeline.runner import STALE_ATTEMPT, StepRunner
+from storywink.pipeline.runner import BOOK_GONE, STALE_ATTEMPT, StepRunner
 from storywink.providers.errors import ContentPolicyError, TransientProviderError
 
 
@@ -56,6 +56,10 @@ class FakeLedger:
     superseded_task: bool = False
     renewals: int = 0
     lose_lease: bool = False
+    book_gone: bool = False
+
+    def lock_book(self, session, book_id) -> bool:  # type: ignore[no-untyped-def]
+        return not self.book_gone
 
     def claim(self, session, *, step, task, page_id, message_id) -> Claim:  # type: ignore[no-untyped-def]
         job = self.jobs.get(task.task_token)
@@ -220,6 +224,14 @@ def test_a_superseded_task_is_failed_as_stale_without_work(rig):
     rig.runner.run(step, task(), message_id="m-1")
     assert step.calls == []
     assert rig.callbacks.sent == [("failure", "token-1", STALE_ATTEMPT)]
+
+
+def test_a_task_of_a_deleted_book_is_dropped_without_work_or_a_claim_and_not_retried(rig):
+    rig.ledger.book_gone = True
+    step = rig.step()
+    rig.runner.run(step, task(), message_id="m-1")  # returns: the message is done with, not redelivered
+    assert step.calls == [] and rig.ledger.jobs == {}
+    assert rig.callbacks.sent == [("failure", "token-1", BOOK_GONE)]
 
 
 @pytest.mark.parametrize("error", [ContentPolicyError("refused"), TransientProviderError("busy")])

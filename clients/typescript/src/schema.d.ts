@@ -313,6 +313,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete my account and everything of it */
+        delete: operations["deleteMe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a zip of everything held about me
+         * @description Built in the background: read its status at the Location given. While one is being made, asking again answers that one.
+         */
+        post: operations["startExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export's status, and its download link once it is ready */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/usage": {
         parameters: {
             query?: never;
@@ -334,6 +388,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountDeletionOut */
+        AccountDeletionOut: {
+            /**
+             * Requestedat
+             * Format: date-time
+             */
+            requestedAt: string;
+            /**
+             * Status
+             * @description Under way: the account answers 410 `ACCOUNT_DELETED` from now on; a repeat answers 204 once it is done
+             * @constant
+             */
+            status: "DELETING";
+        };
         /** Allowance */
         Allowance: {
             /** Limit */
@@ -666,6 +734,43 @@ export interface components {
             /** Stoppedat */
             stoppedAt: string | null;
         };
+        /** ExportOut */
+        ExportOut: {
+            /**
+             * Downloadurl
+             * @description READY only: a presigned GET of the zip, valid a few minutes
+             */
+            downloadUrl?: string | null;
+            /** Downloadurlexpiresat */
+            downloadUrlExpiresAt?: string | null;
+            /**
+             * Expiresat
+             * @description When the zip is deleted (READY and EXPIRED only)
+             */
+            expiresAt?: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Readyat */
+            readyAt?: string | null;
+            /**
+             * Requestedat
+             * Format: date-time
+             */
+            requestedAt: string;
+            /** Sizebytes */
+            sizeBytes?: number | null;
+            /** @description PENDING, then BUILDING, then READY (downloadable until expiresAt, then EXPIRED); FAILED if it could not be built (ask for a new one) */
+            status: components["schemas"]["ExportStatus"];
+        };
+        /**
+         * ExportStatus
+         * @description An export of everything held about a user. EXPIRED is never stored: a READY export past its life reads so.
+         * @enum {string}
+         */
+        ExportStatus: "PENDING" | "BUILDING" | "READY" | "FAILED" | "EXPIRED";
         /** GenerationStarted */
         GenerationStarted: {
             /** Attempt */
@@ -1289,6 +1394,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A query parameter is not valid (`VALIDATION_FAILED`), or the cursor is not one we gave (`INVALID_CURSOR`) */
             422: {
                 headers: {
@@ -1356,6 +1470,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer` */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1435,6 +1558,15 @@ export interface operations {
             };
             /** @description No such book of the caller's (`BOOK_NOT_FOUND`; another user's book answers the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1522,6 +1654,15 @@ export interface operations {
             };
             /** @description The book's status does not allow this now: `BOOK_STATE_CONFLICT` (details: status, allowed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1631,6 +1772,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
             422: {
                 headers: {
@@ -1724,6 +1874,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
             422: {
                 headers: {
@@ -1809,6 +1968,15 @@ export interface operations {
             };
             /** @description Already running (`GENERATION_IN_PROGRESS`), or the book's status does not allow this start (`BOOK_STATE_CONFLICT`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1910,6 +2078,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not valid (`VALIDATION_FAILED`, `INVALID_IDEMPOTENCY_KEY`, `IDEMPOTENCY_KEY_REUSED`) */
             422: {
                 headers: {
@@ -1998,6 +2175,15 @@ export interface operations {
             };
             /** @description The book's status does not allow this now: `BOOK_STATE_CONFLICT` (details: status, allowed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2108,6 +2294,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
             422: {
                 headers: {
@@ -2181,6 +2376,15 @@ export interface operations {
             };
             /** @description No such book of the caller's (`BOOK_NOT_FOUND`), or no PDF yet (`PDF_NOT_READY`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2274,6 +2478,15 @@ export interface operations {
             };
             /** @description The book's status does not allow this now: `BOOK_STATE_CONFLICT` (details: status, allowed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2392,6 +2605,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description An uploaded photo is larger than `MAX_PHOTO_BYTES`: `PHOTO_TOO_LARGE` (details.rejected: every photo refused) */
             413: {
                 headers: {
@@ -2502,6 +2724,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not valid (`VALIDATION_FAILED`, `INVALID_IDEMPOTENCY_KEY`, `IDEMPOTENCY_KEY_REUSED`), or no page failed (`NOTHING_TO_RETRY`) */
             422: {
                 headers: {
@@ -2577,6 +2808,15 @@ export interface operations {
             };
             /** @description No such book of the caller's (`BOOK_NOT_FOUND`; another user's book answers the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2676,6 +2916,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not valid (`VALIDATION_FAILED`), or Last-Event-ID is not a sequence number (`INVALID_LAST_EVENT_ID`) */
             422: {
                 headers: {
@@ -2686,6 +2935,222 @@ export interface operations {
                 };
             };
             /** @description The caller already holds `SSE_MAX_STREAMS_PER_USER` streams open: `TOO_MANY_STREAMS` (details: StreamLimitDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (the database, the signing keys: `JWKS_UNAVAILABLE`, `AUTH_NOT_CONFIGURED`, `DATABASE_NOT_CONFIGURED`, ...); try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeletionOut"];
+                };
+            };
+            /** @description Already deleted: nothing of the account is left */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (the database, the signing keys: `JWKS_UNAVAILABLE`, `AUTH_NOT_CONFIGURED`, `DATABASE_NOT_CONFIGURED`, ...); try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description The export's own URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (the database, the signing keys: `JWKS_UNAVAILABLE`, `AUTH_NOT_CONFIGURED`, `DATABASE_NOT_CONFIGURED`, ...); try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such export of the caller's (`EXPORT_NOT_FOUND`; another user's export answers the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
             429: {
                 headers: {
                     /** @description Seconds until the limit allows this again */
@@ -2739,6 +3204,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer` */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -88,6 +88,33 @@ class Settings(BaseModel):
     jwt_audience: str = Field("storywink-api", alias="AUTH_AUDIENCE")
     jwt_algorithm: str = Field("RS256", alias="AUTH_ALGORITHM")
     admin_group: str = Field("admin", alias="AUTH_ADMIN_GROUP")
+    # The user directory (Cognito's user pool): an account deletion removes its user there, and the account
+    # sweep deletes the data of users gone from it. Unset (the local stack, whose issuer keeps no users):
+    # neither happens.
+    user_pool_id: str | None = Field(None, alias="USER_POOL_ID")
+
+    # Privacy (README: Deleting an account, Exporting everything). The queues of the deletion and export jobs.
+    account_deletion_queue_url: str | None = Field(None, alias="ACCOUNT_DELETION_QUEUE_URL")
+    export_queue_url: str | None = Field(None, alias="EXPORT_QUEUE_URL")
+    # Books one deletion message deletes before it hands the rest to a fresh message (bounded work per message).
+    account_deletion_books_per_message: int = Field(10, ge=1, alias="ACCOUNT_DELETION_BOOKS_PER_MESSAGE")
+    # The last pass runs this long after the last book went: longer than any step or export worker may still
+    # be writing (their Lambda timeouts), so whatever such a worker wrote late is deleted too.
+    account_deletion_settle_seconds: int = Field(900, ge=0, le=900, alias="ACCOUNT_DELETION_SETTLE_SECONDS")
+    # A deletion whose message was sent longer ago than this and that has not finished gets a new message (from
+    # a repeated DELETE or the sweep): the first was lost, or dead-lettered.
+    account_deletion_resend_seconds: int = Field(1800, ge=1, alias="ACCOUNT_DELETION_RESEND_SECONDS")
+    # How long a finished deletion's tombstone refuses the account's still-valid tokens (410), then goes.
+    account_tombstone_seconds: int = Field(86_400, ge=1, alias="ACCOUNT_TOMBSTONE_SECONDS")
+    # The sweep asks the directory about this many users per run, each at most once per recheck period.
+    account_sweep_users_per_run: int = Field(200, ge=1, alias="ACCOUNT_SWEEP_USERS_PER_RUN")
+    account_sweep_recheck_seconds: int = Field(86_400, ge=0, alias="ACCOUNT_SWEEP_RECHECK_SECONDS")
+    # An export's zip lives this long (the bucket's lifecycle rule for exports/ says the same; a test holds
+    # them together); one not built within the deadline reads FAILED.
+    export_ttl_days: int = Field(7, ge=1, alias="EXPORT_TTL_DAYS")
+    export_build_deadline_seconds: int = Field(3600, ge=60, alias="EXPORT_BUILD_DEADLINE_SECONDS")
+    # The zip goes to S3 as a multipart upload of parts this large: the worker holds one part in memory.
+    export_part_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, alias="EXPORT_PART_BYTES")
 
     # Pipeline
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
@@ -216,7 +243,8 @@ class Settings(BaseModel):
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "database_host", "database_port", "database_name", "database_ca_file",
-        "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", mode="before",
+        "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", "user_pool_id",
+        "account_deletion_queue_url", "export_queue_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from storywink.pipeline.runner import StepRunner
     from storywink.pipeline.sqs_batch import Redelivery
     from storywink.printing.book import PrintBook
+    from storywink.privacy.deletion import AccountDeleter
+    from storywink.privacy.directory import UserDirectory
+    from storywink.privacy.export import ExportBuilder
+    from storywink.privacy.jobs import JobQueue
+    from storywink.privacy.sweep import AccountSweep
     from storywink.providers.base import IllustrationProvider, StoryProvider
     from storywink.realtime.connections import ConnectionStore
     from storywink.realtime.fanout import FanoutEnqueuer
@@ -209,6 +214,79 @@ class Container:
             self.fanout_enqueuer,
             stall_seconds=settings.push_stall_seconds,
             max_subscriptions=settings.ws_max_subscriptions_per_user,
+        )
+
+    # ---------------------------------------------------------------- privacy: account deletion and export
+    @cached_property
+    def user_directory(self) -> UserDirectory | None:
+        """Cognito's user pool, when this function is told its id (the local stack keeps no user directory)."""
+        if self.settings.user_pool_id is None:
+            return None
+        from storywink.privacy.directory import UserDirectory
+
+        return UserDirectory(self.aws.on_first_use("cognito-idp"), self.settings.user_pool_id)
+
+    @cached_property
+    def deletion_queue(self) -> JobQueue | None:
+        return self._job_queue(self.settings.account_deletion_queue_url)
+
+    @cached_property
+    def export_queue(self) -> JobQueue | None:
+        return self._job_queue(self.settings.export_queue_url)
+
+    def _job_queue(self, queue_url: str | None) -> JobQueue | None:
+        if queue_url is None:
+            return None
+        from storywink.privacy.jobs import JobQueue
+
+        return JobQueue(self.aws.on_first_use("sqs"), queue_url)
+
+    def require_queue(self, queue: JobQueue | None, variable: str) -> JobQueue:
+        if queue is None:
+            raise RuntimeError(f"{variable} must be set for this function")
+        return queue
+
+    @cached_property
+    def account_deleter(self) -> AccountDeleter:
+        from storywink.privacy.deletion import AccountDeleter
+
+        settings = self.settings
+        gateway = None
+        if settings.websocket_endpoint:
+            from storywink.realtime.gateway import ConnectionGateway, management_client
+
+            gateway = ConnectionGateway(management_client(settings.websocket_endpoint, settings.push_timeout_seconds))
+        return AccountDeleter(
+            self.database,
+            self.media,
+            self.aws.on_first_use("stepfunctions"),
+            self.require_queue(self.deletion_queue, "ACCOUNT_DELETION_QUEUE_URL"),
+            directory=self.user_directory,
+            connections=self.connections,
+            gateway=gateway,
+            books_per_message=settings.account_deletion_books_per_message,
+            settle_seconds=settings.account_deletion_settle_seconds,
+        )
+
+    @cached_property
+    def export_builder(self) -> ExportBuilder:
+        from storywink.privacy.export import ExportBuilder
+
+        return ExportBuilder(self.database, self.media, part_bytes=self.settings.export_part_bytes)
+
+    @cached_property
+    def account_sweep(self) -> AccountSweep:
+        from storywink.privacy.sweep import AccountSweep
+
+        settings = self.settings
+        return AccountSweep(
+            self.database,
+            self.user_directory,
+            self.require_queue(self.deletion_queue, "ACCOUNT_DELETION_QUEUE_URL"),
+            users_per_run=settings.account_sweep_users_per_run,
+            recheck_seconds=settings.account_sweep_recheck_seconds,
+            resend_seconds=settings.account_deletion_resend_seconds,
+            tombstone_seconds=settings.account_tombstone_seconds,
         )
 
     def require_connections(self) -> ConnectionStore:

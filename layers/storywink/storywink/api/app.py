@@ -14,7 +14,7 @@ from storywink.api.errors import UnexpectedErrorMiddleware, install_error_handle
 from storywink.api.limits import rate_limit
 from storywink.api.middleware import RequestContextMiddleware
 from storywink.api.responses import RATE_LIMITED
-from storywink.api.routers import admin, books, generation, health, me, pages, photos, status
+from storywink.api.routers import account, admin, books, generation, health, me, pages, photos, status
 from storywink.api.schemas import DOCUMENTED_ONLY
 from storywink.wiring import Container
 
@@ -36,7 +36,7 @@ TAGS = [
     {"name": "pages", "description": "Edit page texts, their order and the cover"},
     {"name": "generation", "description": "Start the pipeline and fetch the PDF"},
     {"name": "status", "description": "Progress, polled or streamed"},
-    {"name": "me", "description": "The caller's plan and usage"},
+    {"name": "me", "description": "The caller's own account: plan and usage, deleting it, exporting everything"},
     {"name": "admin", "description": "Operators only: dead letters and queues"},
     {"name": "health", "description": "Liveness"},
 ]
@@ -107,8 +107,10 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     # Every change and every read a user makes counts against a per-minute limit (admin routes are admins' only).
-    for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router):
+    for router in (books.router, photos.router, pages.router, generation.router, status.router, me.router, account.router):
         app.include_router(router, dependencies=[Depends(rate_limit)], responses=RATE_LIMITED)
+    # Not limited (a deleted account has nothing left to charge; see the router).
+    app.include_router(account.deletion_router)
     for router in (admin.router, admin.page_router):
         app.include_router(router)
     return app

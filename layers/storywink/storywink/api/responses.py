@@ -22,6 +22,8 @@ WHY = {
     403: "The caller is not an administrator: `ADMIN_ONLY`",
     404: "No such book of the caller's (`BOOK_NOT_FOUND`; another user's book answers the same)",
     409: "The book's status does not allow this now: `BOOK_STATE_CONFLICT` (details: status, allowed)",
+    410: "The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens "
+    "stay valid until they expire, but nothing more is read or made for it)",
     413: "A photo is larger than `MAX_PHOTO_BYTES`: `PHOTO_TOO_LARGE`",
     415: "A photo is not JPEG, PNG, WebP or HEIC/HEIF: `UNSUPPORTED_IMAGE_TYPE`",
     422: "The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem)",
@@ -54,5 +56,7 @@ def errors(*statuses: int, **why: str) -> dict[int | str, dict[str, Any]]:
 AUTHENTICATED = errors(401, 500, 503)
 # Every /v1 operation counts against the caller's changes or reads a minute (admins are exempt).
 RATE_LIMITED = errors(429)
+# Every operation that acts for the caller's account (CurrentUser): refused once its deletion was asked for.
+OF_A_USER = AUTHENTICATED | errors(410)
 # ... and, under /v1/books/{book_id}, the book may not be the caller's (404) or the id not a UUID (422).
 OF_A_BOOK = errors(404, 422)

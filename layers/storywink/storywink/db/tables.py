@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storywink.domain.book_details import BookDetails
-from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus, Plan
+from storywink.domain.enums import BookStatus, DeletionReason, ExportStatus, JobStatus, JobStep, ModerationStatus, Plan
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -64,6 +64,8 @@ class User(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)  # the auth subject
     email: Mapped[str | None] = mapped_column(String(320))
     plan: Mapped[Plan] = mapped_column(pg_enum(Plan, "user_plan"), default=Plan.FREE)
+    # When the account sweep last found this user in the user directory (None: not yet asked).
+    directory_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Asset(Timestamps, Base):
@@ -260,3 +262,47 @@ class StreamLease(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountDeletion(Base):
+    """A user's account deletion: the job's progress while it runs, then a short-lived tombstone that keeps a
+    still-valid token from bringing the account back (see storywink.privacy.deletion). Holds no personal data
+    but the user id; no foreign key, as it outlives the users row."""
+
+    __tablename__ = "account_deletions"
+    __table_args__ = (
+        # The sweep's queries: deletions that stalled, and finished ones whose tombstone has served its time.
+        Index("ix_account_deletions_unfinished", "last_enqueued_at", postgresql_where=text("finished_at IS NULL")),
+        Index("ix_account_deletions_finished", "finished_at", postgresql_where=text("finished_at IS NOT NULL")),
+    )
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[DeletionReason] = mapped_column(pg_enum(DeletionReason, "deletion_reason"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When the job's message was last sent: a repeat DELETE or the sweep sends another only after a while.
+    last_enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    directory_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Every book deleted so far: the last pass deletes their prefixes once more (a late upload of a worker
+    # that was mid-way when its book went).
+    book_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    # The last pass waits until then (the longest a step or export worker may still run).
+    settle_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Export(Base):
+    """A zip of everything held about a user, built by the export worker under exports/{userId}/."""
+
+    __tablename__ = "exports"
+    __table_args__ = (Index("ix_exports_user_id", "user_id", "requested_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[ExportStatus] = mapped_column(pg_enum(ExportStatus, "export_status"), default=ExportStatus.PENDING)
+    s3_key: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_code: Mapped[str | None] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -52,3 +52,18 @@ class UsageBucket(StrEnum):
     READS = "reads"  # reads through the API (GET), per minute
     GENERATIONS = "generations"  # generate, illustrate and retry, per day
     PHOTOS = "photos"  # photos asked to upload, per day
+
+
+class ExportStatus(StrEnum):
+    """An export of everything held about a user. EXPIRED is never stored: a READY export past its life reads so."""
+
+    PENDING = "PENDING"
+    BUILDING = "BUILDING"
+    READY = "READY"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+class DeletionReason(StrEnum):
+    REQUESTED = "requested"  # DELETE /v1/me
+    DIRECTORY = "directory"  # the account is gone from the user directory (the sweep found it)

@@ -60,6 +60,11 @@ class Conflict(AppError):
     status_code = 409
 
 
+class Gone(AppError):
+    code = "GONE"
+    status_code = 410
+
+
 class PayloadTooLarge(AppError):
     code = "PAYLOAD_TOO_LARGE"
     status_code = 413

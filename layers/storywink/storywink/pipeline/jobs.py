@@ -72,6 +72,11 @@ class JobLedger:
             lease_seconds=self.lease_seconds,
         )
 
+    def lock_book(self, session: Session, book_id: UUID) -> bool:
+        """Whether the book still exists, holding it (KEY SHARE) for the rest of the transaction."""
+        found = session.execute(select(Book.id).where(Book.id == book_id).with_for_update(key_share=True)).scalar_one_or_none()
+        return found is not None
+
     def superseded(self, session: Session, task: TaskMessage) -> bool:
         """A message from an earlier generation of its book (a regenerate or retry came since)."""
         attempt = session.execute(select(Book.generation_attempt).where(Book.id == task.book_id)).scalar_one_or_none()

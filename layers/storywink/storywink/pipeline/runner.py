@@ -32,6 +32,8 @@ from storywink.pipeline.messages import TaskMessage
 from storywink.providers.errors import ProviderError
 
 STALE_ATTEMPT = "Worker.StaleAttempt"
+# The book was deleted (with its account, or stopped and deleted) while its task waited: nothing to do.
+BOOK_GONE = "Book.Gone"
 PlanT = TypeVar("PlanT")
 TaskT = TypeVar("TaskT", bound=TaskMessage)
 
@@ -75,7 +77,12 @@ class StepRunner:
             self._run(step, task, message_id, page_id)
 
     def _run(self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None) -> None:
-        claim, replay, plan = self._claim_and_prepare(step, task, message_id, page_id)
+        claimed = self._claim_and_prepare(step, task, message_id, page_id)
+        if claimed is None:
+            logger.info("the book is gone: task dropped", extra={"action": step.kind.value})
+            self.callbacks.failure(task.task_token, BOOK_GONE, "The book was deleted.")
+            return
+        claim, replay, plan = claimed
         if claim.in_flight:
             raise TaskInFlight(f"another delivery of this {step.kind.value.lower()} task is being processed")
         if replay is not None:
@@ -88,8 +95,12 @@ class StepRunner:
 
     def _claim_and_prepare(
         self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None
-    ) -> tuple[Claim, _Replay | None, Any]:
+    ) -> tuple[Claim, _Replay | None, Any] | None:
+        """None when the book is gone; otherwise the claim, and a replay or the step's plan."""
         with self.database.unit_of_work() as session:
+            # Held (KEY SHARE) to the end of the claim: the book cannot go between this look and the claim's row.
+            if not self.ledger.lock_book(session, task.book_id):
+                return None
             claim = self.ledger.claim(session, step=step.kind, task=task, page_id=page_id, message_id=message_id)
             if claim.in_flight:
                 return claim, None, None

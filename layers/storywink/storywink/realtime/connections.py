@@ -94,6 +94,21 @@ class ConnectionStore:
             for item in items:
                 batch.delete_item(Key={"connectionId": item["connectionId"], "topic": item["topic"]})
 
+    def forget_user(self, user_id: str) -> list[str]:
+        """Remove every connection and subscription of a user; returns the ids of their connections (to close).
+        The ByUser index is eventually consistent: a row it does not show yet expires with its TTL."""
+        query: dict[str, Any] = {"IndexName": BY_USER_INDEX, "KeyConditionExpression": Key("userId").eq(user_id)}
+        connections: set[str] = set()
+        while True:
+            page = self.table.query(**query)
+            with self.table.batch_writer() as batch:
+                for item in page["Items"]:
+                    batch.delete_item(Key={"connectionId": item["connectionId"], "topic": item["topic"]})
+                    connections.add(item["connectionId"])
+            if "LastEvaluatedKey" not in page:
+                return sorted(connections)
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def subscribe(self, connection_id: str, user_id: str, book_id: str, last_seq: int) -> None:
         self.table.put_item(
             Item={

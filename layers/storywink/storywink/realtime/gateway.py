@@ -50,3 +50,15 @@ class ConnectionGateway:
             if error == "GoneException" or status == 410:
                 raise ConnectionGone(connection_id) from exc
             raise
+
+    def close(self, connection_id: str) -> bool:
+        """Close a connection (API Gateway's DeleteConnection); False when it was already gone."""
+        try:
+            self.client.delete_connection(ConnectionId=connection_id)
+            return True
+        except ClientError as exc:
+            error = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error == "GoneException" or status == 410:
+                return False
+            raise

@@ -1,20 +1,33 @@
-"""Users exist from their first authenticated request on."""
+"""Users exist from their first authenticated request on, until their account is deleted."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import String, exists, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from storywink.auth.claims import Caller
-from storywink.db.tables import User
+from storywink.db.tables import AccountDeletion, User
+from storywink.domain.errors import Gone
+
+
+def account_deleted() -> Gone:
+    return Gone("This account has been deleted.", code="ACCOUNT_DELETED")
 
 
 def ensure_user(session: Session, caller: Caller) -> User:
-    """Create the caller's row on first sight; keep email and plan in step with the identity provider."""
+    """Create the caller's row on first sight; keep email and plan in step with the identity provider.
+
+    An account whose deletion was asked for (or has finished: its tombstone) is never created again nor
+    served: its still-valid tokens are answered 410 `ACCOUNT_DELETED`. One statement writes, one reads.
+    """
+    deleting = exists().where(AccountDeletion.user_id == caller.user_id)
+    row = select(
+        literal(caller.user_id, String), literal(caller.email, String), literal(caller.plan, User.__table__.c.plan.type)
+    ).where(~deleting)
     statement = (
         insert(User)
-        .values(id=caller.user_id, email=caller.email, plan=caller.plan)
+        .from_select([User.id, User.email, User.plan], row)
         .on_conflict_do_update(
             index_elements=[User.id],
             set_={"email": caller.email, "plan": caller.plan},
@@ -22,4 +35,7 @@ def ensure_user(session: Session, caller: Caller) -> User:
         )
     )
     session.execute(statement)
-    return session.execute(select(User).where(User.id == caller.user_id)).scalar_one()
+    found = session.execute(select(User, deleting.label("deleting")).where(User.id == caller.user_id)).one_or_none()
+    if found is None or found.deleting:
+        raise account_deleted()
+    return found.User

@@ -44,3 +44,15 @@ def parse_generated_key(key: str) -> GeneratedKey | None:
     if len(parts) == 3 and parts[0] == "books" and parts[2] == "book.pdf":
         return GeneratedKey("pdf", parts[1])
     return None
+
+
+# A user's exports live apart from their books, under a prefix of their own that the bucket expires.
+EXPORTS_PREFIX = "exports/"
+
+
+def export_prefix(user_id: str) -> str:
+    return f"{EXPORTS_PREFIX}{user_id}/"
+
+
+def export_key(user_id: str, export_id: UUID | str) -> str:
+    return f"{EXPORTS_PREFIX}{user_id}/{export_id}.zip"

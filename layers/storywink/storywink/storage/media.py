@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from botocore.exceptions import ClientError
 
@@ -68,11 +70,87 @@ class MediaStore:
                 )
 
     def delete_prefix(self, prefix: str) -> int:
+        """Every object under ``prefix``, a listed page (at most 1000 keys, one DeleteObjects) at a time: no
+        more than a page of keys is held however many there are."""
         paginator = self.s3.get_paginator("list_objects_v2")
-        keys = [
-            obj["Key"]
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
-            for obj in page.get("Contents", [])
-        ]
-        self.delete(keys)
-        return len(keys)
+        deleted = 0
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [obj["Key"] for obj in page.get("Contents", [])]
+            self.delete(keys)
+            deleted += len(keys)
+        return deleted
+
+    def chunks(self, key: str, size: int = 1024 * 1024) -> Iterator[bytes] | None:
+        """The object's bytes in chunks of ``size`` as they arrive (never all at once), or None when it is missing."""
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return body.iter_chunks(size)
+
+    def upload_stream(self, key: str, content_type: str, part_bytes: int) -> MultipartWriter:
+        """A file-like writer that sends what is written to ``key`` as a multipart upload, one part at a time."""
+        return MultipartWriter(self.s3, self.bucket, key, content_type, part_bytes)
+
+
+class MultipartWriter:
+    """Write-only, not seekable (zipfile then writes data descriptors): holds at most one part in memory.
+    ``close()`` completes the upload; ``abort()`` (or an exception inside ``with``) throws the parts away."""
+
+    def __init__(self, s3: Any, bucket: str, key: str, content_type: str, part_bytes: int) -> None:
+        self._s3, self._bucket, self._key, self._part_bytes = s3, bucket, key, part_bytes
+        self._upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._position = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        self._position += len(data)
+        while len(self._buffer) >= self._part_bytes:
+            self._send(bytes(self._buffer[: self._part_bytes]))
+            del self._buffer[: self._part_bytes]
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, *_: Any) -> int:
+        raise io.UnsupportedOperation("a multipart upload is written front to back")
+
+    def flush(self) -> None:
+        """Parts go when they are full; the last, shorter one on close."""
+
+    def _send(self, data: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._s3.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data)
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def close(self) -> None:
+        if self._upload_id is None:
+            return
+        if self._buffer or not self._parts:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
+        self._upload_id = None
+        self.size = self._position
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+            self._upload_id = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.presenters import book_out, book_summary
-from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
+from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.api.schemas import BookCreate, BookOut, BookPage, BookUpdate
 from storywink.domain.enums import BookStatus
 from storywink.services import books
 
-router = APIRouter(prefix="/v1/books", tags=["books"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/books", tags=["books"], responses=OF_A_USER)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storywink.api.deps import CallerDep, ContainerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_generation
-from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
+from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.auth.claims import Caller
 from storywink.config import Settings
 from storywink.db.tables import Book, User
@@ -22,7 +22,7 @@ from storywink.domain.progress import CamelModel
 from storywink.services import books, generation, idempotency, provider_budget
 from storywink.services.idempotency import KEY_MAX
 
-router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"], responses=AUTHENTICATED | OF_A_BOOK)
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"], responses=OF_A_USER | OF_A_BOOK)
 
 
 class GenerationStarted(CamelModel):

@@ -8,12 +8,12 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from storywink.api.deps import CallerDep, CurrentUser, SessionDep, SettingsDep
-from storywink.api.responses import AUTHENTICATED
+from storywink.api.responses import OF_A_USER
 from storywink.domain.enums import Plan, UsageBucket
 from storywink.domain.progress import CamelModel
 from storywink.services import limits
 
-router = APIRouter(prefix="/v1/me", tags=["me"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/me", tags=["me"], responses=OF_A_USER)
 
 
 class Allowance(CamelModel):

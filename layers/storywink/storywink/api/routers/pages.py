@@ -8,11 +8,11 @@ from fastapi import APIRouter
 
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.presenters import book_out, page_out
-from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
+from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.api.schemas import BookOut, CoverChoice, PageOrder, PageOut, PageUpdate
 from storywink.services import books
 
-router = APIRouter(prefix="/v1/books/{book_id}", tags=["pages"], responses=AUTHENTICATED | OF_A_BOOK | errors(409, 429))
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["pages"], responses=OF_A_USER | OF_A_BOOK | errors(409, 429))
 NO_SUCH_PAGE = errors(404, s404="No such book of the caller's (`BOOK_NOT_FOUND`), or no such page in it (`PAGE_NOT_FOUND`)")
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from storywink.api.deps import CallerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.limits import charge_photos
 from storywink.api.presenters import book_out
-from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
+from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.api.schemas import (
     BookOut,
     PhotoConfirmRequest,
@@ -20,7 +20,7 @@ from storywink.api.schemas import (
 from storywink.services import books, photos
 
 router = APIRouter(
-    prefix="/v1/books/{book_id}/photos", tags=["photos"], responses=AUTHENTICATED | OF_A_BOOK | errors(409, 413, 415)
+    prefix="/v1/books/{book_id}/photos", tags=["photos"], responses=OF_A_USER | OF_A_BOOK | errors(409, 413, 415)
 )
 TOO_MANY_PAGES = "`PAGE_LIMIT_EXCEEDED`: the book would hold more than `MAX_PAGES` photos (details: maxPages, current, adding)"
 

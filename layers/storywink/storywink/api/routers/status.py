@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
-from storywink.api.responses import AUTHENTICATED, OF_A_BOOK, errors
+from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.domain.errors import ValidationFailed
 from storywink.domain.progress import BookProgress
 from storywink.realtime.sse import book_event_stream
@@ -18,7 +18,7 @@ from storywink.services import books, stream_leases
 from storywink.services.progress import compute_progress
 from storywink.services.stream_leases import StreamLeaseKeeper
 
-router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"], responses=AUTHENTICATED | OF_A_BOOK)
+router = APIRouter(prefix="/v1/books/{book_id}", tags=["status"], responses=OF_A_USER | OF_A_BOOK)
 # A sequence number fits the events' BIGINT: at most 2**63 - 1, so any 18 digits in a header.
 MAX_SEQ = 2**63 - 1
 SEQ_HEADER = r"^[0-9]{1,18}$"
