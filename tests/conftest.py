@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -178,3 +180,24 @@ def auth(issuer) -> Callable[..., dict[str, str]]:
 @pytest.fixture
 def sample_photos() -> list[Path]:
     return sorted(SAMPLE_PHOTOS.glob("*.jpg"))
+
+
+class _JsonLogLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[dict]]:
+    """Every JSON line the shared logger writes while the test runs, as Powertools formats them."""
+    from storywink.observability import logger
+
+    collect = _JsonLogLines()
+    collect.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(collect)
+    yield collect.lines
+    logging.getLogger(logger.name).removeHandler(collect)

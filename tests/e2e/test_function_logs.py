@@ -4,41 +4,18 @@ function's Lambda context: an API request after WebSocket activity logs as the A
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Iterator
 
-import pytest
 from websockets.sync.client import connect
 
-from storywink.observability import logger
 from storywink.wiring import container
 
 
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[dict] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-
-@pytest.fixture
-def lines() -> Iterator[list[dict]]:
-    """Every JSON line the stack's functions log while the test runs."""
-    collect = Collect()
-    collect.setFormatter(logger.registered_formatter)
-    logging.getLogger(logger.name).addHandler(collect)
-    yield collect.lines
-    logging.getLogger(logger.name).removeHandler(collect)
-
-
-def test_an_api_request_after_a_websocket_disconnect_logs_as_the_api_function(api, stack, lines):
+def test_an_api_request_after_a_websocket_disconnect_logs_as_the_api_function(api, stack, log_lines):
     with connect(f"{stack.websocket_url}/?token={stack.mint_token('parent')}", open_timeout=10) as socket:
         socket.send(json.dumps({"action": "ping"}))
         socket.recv(timeout=5)
-    (connected,) = [line for line in lines if line["message"] == "websocket connected"]
+    (connected,) = [line for line in log_lines if line["message"] == "websocket connected"]
     store = container().require_live().store
     deadline = time.monotonic() + 10
     while store.connection_user(connected["connectionId"]) is not None:  # $disconnect has not run yet
@@ -48,6 +25,6 @@ def test_an_api_request_after_a_websocket_disconnect_logs_as_the_api_function(ap
     api("parent")("GET", "/v1/books")
 
     assert connected["function_name"] == "WsConnectFunction"
-    (request,) = [line for line in lines if line["message"] == "request" and line.get("action") == "GET /v1/books"]
+    (request,) = [line for line in log_lines if line["message"] == "request" and line.get("action") == "GET /v1/books"]
     assert request["function_name"] == stack.resources.http_api_function == "ApiFunction"
     assert request["function_request_id"] != connected["function_request_id"]

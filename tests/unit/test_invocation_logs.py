@@ -3,34 +3,10 @@ invocation, though several functions share the process (as in the local stack) a
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 from storywink.local.lambda_runtime import LocalLambdaContext
 from storywink.observability import log_invocation, log_keys, logger
-
-
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[dict] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-
-@pytest.fixture
-def lines() -> Iterator[list[dict]]:
-    """The JSON lines the shared logger writes, as Powertools formats them."""
-    collect = Collect()
-    collect.setFormatter(logger.registered_formatter)
-    logging.getLogger(logger.name).addHandler(collect)
-    yield collect.lines
-    logging.getLogger(logger.name).removeHandler(collect)
 
 
 @log_invocation
@@ -43,27 +19,27 @@ def line(lines: list[dict], message: str) -> dict:
     return found
 
 
-def test_a_handlers_lines_carry_its_functions_context(lines):
+def test_a_handlers_lines_carry_its_functions_context(log_lines):
     context = LocalLambdaContext("WsDisconnectFunction")
 
     disconnect({}, context)
 
-    entry = line(lines, "disconnect handled")
+    entry = line(log_lines, "disconnect handled")
     assert entry["function_name"] == "WsDisconnectFunction"
     assert entry["function_request_id"] == context.aws_request_id
     assert entry["function_arn"] == context.invoked_function_arn
 
 
-def test_nothing_of_an_invocation_is_left_on_the_lines_after_it(lines):
+def test_nothing_of_an_invocation_is_left_on_the_lines_after_it(log_lines):
     disconnect({}, LocalLambdaContext("WsDisconnectFunction"))
 
     logger.info("between invocations")
 
-    entry = line(lines, "between invocations")
+    entry = line(log_lines, "between invocations")
     assert not {"function_name", "function_request_id", "cold_start"} & set(entry)
 
 
-def test_each_function_starts_cold_once(lines):
+def test_each_function_starts_cold_once(log_lines):
     @log_invocation
     def first_of_its_kind(event: dict, context: object) -> None:
         logger.info("invoked")
@@ -71,10 +47,10 @@ def test_each_function_starts_cold_once(lines):
     for _ in range(2):
         first_of_its_kind({}, LocalLambdaContext("FunctionNeverInvokedBefore"))
 
-    assert [entry["cold_start"] for entry in lines if entry["message"] == "invoked"] == [True, False]
+    assert [entry["cold_start"] for entry in log_lines if entry["message"] == "invoked"] == [True, False]
 
 
-def test_functions_running_at_once_on_two_threads_each_log_their_own_context(lines):
+def test_functions_running_at_once_on_two_threads_each_log_their_own_context(log_lines):
     both_inside = threading.Barrier(2, timeout=5)
 
     @log_invocation
@@ -92,12 +68,12 @@ def test_functions_running_at_once_on_two_threads_each_log_their_own_context(lin
     for thread in threads:
         thread.join()
 
-    handled = [entry for entry in lines if entry["message"] == "handled"]
+    handled = [entry for entry in log_lines if entry["message"] == "handled"]
     assert len(handled) == 2
     assert all(entry["function_name"] == entry["expected"] for entry in handled)
 
 
-def test_a_blocks_keys_go_with_it_and_the_invocations_stay(lines):
+def test_a_blocks_keys_go_with_it_and_the_invocations_stay(log_lines):
     @log_invocation
     def worker(event: dict, context: object) -> None:
         with log_keys(bookId="b1"):
@@ -106,16 +82,16 @@ def test_a_blocks_keys_go_with_it_and_the_invocations_stay(lines):
 
     worker({}, LocalLambdaContext("StoryWorkerFunction"))
 
-    assert line(lines, "in the task")["bookId"] == "b1"
-    after = line(lines, "after the task")
+    assert line(log_lines, "in the task")["bookId"] == "b1"
+    after = line(log_lines, "after the task")
     assert "bookId" not in after and after["function_name"] == "StoryWorkerFunction"
 
 
-def test_the_correlation_id_comes_from_the_event(lines):
+def test_the_correlation_id_comes_from_the_event(log_lines):
     @log_invocation(correlation_id_path="requestContext.requestId")
     def api(event: dict, context: object) -> None:
         logger.info("request")
 
     api({"requestContext": {"requestId": "KXz1bFjYIAMFkzA="}}, LocalLambdaContext("ApiFunction"))
 
-    assert line(lines, "request")["correlation_id"] == "KXz1bFjYIAMFkzA="
+    assert line(log_lines, "request")["correlation_id"] == "KXz1bFjYIAMFkzA="

@@ -255,10 +255,11 @@ def test_functions_that_touch_no_media_have_no_s3_action_at_all(resources, funct
 
 
 def test_the_api_writes_only_uploads_photos_and_thumbnails_and_deletes_only_under_books(resources):
+    """It also reads exports/: an export's download link is a presigned GET, signed by the API's role."""
     assert s3_grants(resources, "ApiFunction") == {
         "s3:PutObject": {"books/*/uploads/*", "books/*/photos/*", "books/*/thumbnails/*"},
         "s3:PutObjectTagging": {"books/*/uploads/*"},
-        "s3:GetObject": {"books/*"},
+        "s3:GetObject": {"books/*", "exports/*"},
         "s3:DeleteObject": {"books/*"},
         "s3:ListBucket": {"arn:${AWS::Partition}:s3:::${MediaBucket}"},
     }
