@@ -10,7 +10,9 @@ for that run: a fresh book in the status its step expects, a task token of its o
 the call does its step's real work. Two floors are measured the same way: a bare Powertools SQS handler
 (BatchProcessor, Logger) that imports boto3 and makes one Step Functions call, fed the story queue's
 sample, and a bare FastAPI app behind Mangum answering the HTTP API's health check sample. Interpreter
-start-up (the same for every process) is in neither number.
+start-up (the same for every process) is in neither number. Two more rows measure the libraries the functions
+need and nothing of ours (bench/floors/worker_libraries_floor.py, api_libraries_floor.py): their ratios
+are the least any function built on them can show.
 
     ratio_to_floor = (import_ms + first_invoke_ms) / (import_ms + first_invoke_ms of the matching floor)
 
