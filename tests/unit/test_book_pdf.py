@@ -83,8 +83,8 @@ def test_pages_without_text_or_without_a_picture_are_printed():
     assert "Just words." in reader.pages[2].extract_text()
 
 
-def test_a_very_long_text_is_shortened_rather_than_spilling_onto_another_page():
-    pages = [PrintPage(text="Once upon a time " * 400, image=PHOTOS[2].read_bytes())]
+def test_a_text_longer_than_the_api_allows_is_shortened_rather_than_spilling_off_its_page():
+    pages = [PrintPage(text="Once upon a time " * 400, image=PHOTOS[2].read_bytes())]  # 6,800 characters
     reader = _read(_book(pages=pages))
     assert len(reader.pages) == 2
     assert "…" in reader.pages[1].extract_text()

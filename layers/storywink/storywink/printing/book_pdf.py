@@ -1,9 +1,16 @@
 """Renders a finished book as a print-ready PDF: a cover, then one page per book page.
 
 Pages are 8.5 x 8.5 in, the common square picture-book trim. Each page holds its
-illustration above the text, set in Andika (a typeface designed for beginning readers) with
-M PLUS 2 as the fallback for Japanese. Illustrations are re-encoded as JPEG at about 200 dpi
-for their printed size, so a 20-page book stays a few megabytes.
+illustration above the text, set in Andika (a typeface designed for beginning readers: Latin and
+Cyrillic) with M PLUS 2 as the fallback for Japanese and DejaVu Sans for Greek (Andika has only the
+letters mathematics uses). Illustrations are re-encoded as JPEG
+at about 200 dpi for their printed size, so a 20-page book stays a few megabytes.
+
+No text the API accepts is ever lost: a long text gets a smaller size and then more of its page (the
+picture the rest), never an ellipsis (only a text longer than the API allows could be cut); a character neither font has (an emoji) is printed as U+FFFD, visibly, and logged.
+Each line is set as a cell of its own, told to select its font again: fpdf2 2.8 selects a line's fonts
+inside the line's own `q … Q` when a fallback font takes part, so the next line would start with no font
+selected (poppler: "No font in show") and its words would be lost.
 """
 
 from __future__ import annotations
@@ -14,11 +21,13 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from PIL import Image
 
 from storywink.imaging.decoding import open_upright_rgb
+from storywink.observability import logger
 from storywink.printing.book import PrintBook, PrintPage
 
 PAGE_SIZE_IN = 8.5
@@ -35,18 +44,45 @@ _COVER_PAPER = (251, 247, 238)
 _FRAME = (232, 226, 212)
 _FONT = "Andika"
 _FALLBACK_FONT = "MPLUS2"
+_GREEK_FONT = "DejaVuSans"
+# What the three cover between them (bold covers what regular does).
+_FONT_FILES = ("Andika-Regular.ttf", "MPLUS2-Regular.ttf", "DejaVuSans.ttf")
+_NOT_COVERED = "\ufffd"  # Andika's replacement character
 
 # fontTools warns about Andika's Graphite tables it cannot subset; they are not needed in a PDF.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 
 def render_book_pdf(book: PrintBook) -> bytes:
-    """The PDF has exactly 1 + len(book.pages) pages; text is shrunk, never spilled, to fit."""
+    """The PDF has exactly 1 + len(book.pages) pages; text is shrunk, never spilled or cut, to fit."""
+    book = PrintBook(
+        printable(book.title),
+        printable(book.child_name),
+        book.cover_image,
+        [PrintPage(printable(page.text) if page.text else page.text, page.image) for page in book.pages],
+    )
     pdf = _new_document(book)
     _cover(pdf, book)
     for number, page in enumerate(book.pages, start=1):
         _story_page(pdf, page, number)
     return bytes(pdf.output())
+
+
+def printable(text: str) -> str:
+    """``text`` with every character no font has replaced by U+FFFD (logged: how many, never which)."""
+    covered = _covered()
+    missing = sum(1 for character in text if not character.isspace() and ord(character) not in covered)
+    if not missing:
+        return text
+    logger.warning("text no font covers was replaced", extra={"characters": missing})
+    return "".join(c if c.isspace() or ord(c) in covered else _NOT_COVERED for c in text)
+
+
+@cache
+def _covered() -> frozenset[int]:
+    return frozenset(
+        code for name in _FONT_FILES for code in TTFont(str(_font_dir() / name), lazy=True).getBestCmap()
+    )
 
 
 def _new_document(book: PrintBook) -> FPDF:
@@ -57,7 +93,10 @@ def _new_document(book: PrintBook) -> FPDF:
     pdf.add_font(_FONT, "", str(fonts / "Andika-Regular.ttf"))
     pdf.add_font(_FONT, "B", str(fonts / "Andika-Bold.ttf"))
     pdf.add_font(_FALLBACK_FONT, "", str(fonts / "MPLUS2-Regular.ttf"))
-    pdf.set_fallback_fonts([_FALLBACK_FONT], exact_match=False)
+    pdf.add_font(_GREEK_FONT, "", str(fonts / "DejaVuSans.ttf"))
+    # A character Andika lacks comes from the first fallback that has it: kana and kanji from M PLUS 2,
+    # Greek from DejaVu Sans (M PLUS 2 has no Greek).
+    pdf.set_fallback_fonts([_FALLBACK_FONT, _GREEK_FONT], exact_match=False)
     pdf.set_title(book.title)
     pdf.set_subject(f"A story for {book.child_name}")
     pdf.set_creator("Storywink")
@@ -104,12 +143,15 @@ def _story_page(pdf: FPDF, page: PrintPage, number: int) -> None:
         if page.image is not None:
             _framed_image(pdf, page.image, MARGIN_IN, MARGIN_IN, width, bottom - MARGIN_IN)
     elif page.image is None:
+        text = _fit_text(pdf, text, width, bottom - MARGIN_IN)
         size = _fit_size(pdf, text, width, bottom - MARGIN_IN, sizes=(28, *_BODY_SIZES_PT))
         height = _text_height(pdf, text, width, size)
         _write(pdf, text, MARGIN_IN, MARGIN_IN + (bottom - MARGIN_IN - height) / 2, width, size, "", _INK)
     else:
+        # The text gets up to its share of the page; one too long even at the smallest size takes what it
+        # needs, and the picture the rest.
         max_text = (PAGE_SIZE_IN - 2 * MARGIN_IN) * _TEXT_MAX_SHARE
-        text = _fit_text(pdf, text, width, max_text)
+        text = _fit_text(pdf, text, width, bottom - MARGIN_IN)
         size = _fit_size(pdf, text, width, max_text)
         text_height = _text_height(pdf, text, width, size)
         text_top = bottom - text_height
@@ -120,15 +162,23 @@ def _story_page(pdf: FPDF, page: PrintPage, number: int) -> None:
 
 
 def _write(pdf: FPDF, text: str, x: float, y: float, width: float, size: float, style: str, colour) -> None:
-    pdf.set_font(_FONT, style, size)
+    """``text`` wrapped to ``width`` and centred, one cell a line (see the module's note)."""
     pdf.set_text_color(*colour)
     pdf.set_xy(x, y)
-    pdf.multi_cell(width, _line_height(size), text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for line in _lines(pdf, text, width, size, style):
+        pdf.set_font(_FONT, style, size)
+        pdf.current_font_is_set_on_page = False  # this line selects its font itself (see the module's note)
+        pdf.cell(width, _line_height(size), line, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
+def _lines(pdf: FPDF, text: str, width: float, size: float, style: str = "") -> list[str]:
+    """How fpdf2 wraps ``text`` at ``width`` (each fragment measured in the font, or fallback, it is set in)."""
+    pdf.set_font(_FONT, style, size)
+    return pdf.multi_cell(width, _line_height(size), text, align=Align.C, dry_run=True, output=MethodReturnValue.LINES)
 
 
 def _text_height(pdf: FPDF, text: str, width: float, size: float, style: str = "") -> float:
-    pdf.set_font(_FONT, style, size)
-    return pdf.multi_cell(width, _line_height(size), text, align=Align.C, dry_run=True, output=MethodReturnValue.HEIGHT)
+    return len(_lines(pdf, text, width, size, style)) * _line_height(size)
 
 
 def _fit_size(pdf: FPDF, text: str, width: float, height: float, sizes=_BODY_SIZES_PT, style: str = "") -> float:
@@ -139,8 +189,9 @@ def _fit_size(pdf: FPDF, text: str, width: float, height: float, sizes=_BODY_SIZ
 
 
 def _fit_text(pdf: FPDF, text: str, width: float, height: float) -> str:
-    """A page text too long even at the smallest size is cut short with an ellipsis, so it
-    cannot spill onto an extra page (the page count is part of the contract)."""
+    """A text that cannot fit ``height`` even at the smallest size is cut short with an ellipsis, so it
+    cannot spill off its page (the page count is part of the contract). Only a text beyond the API's
+    PAGE_TEXT_MAX can be that long: one within it fits the page at the smallest size."""
     smallest = _BODY_SIZES_PT[-1]
     if _text_height(pdf, text, width, smallest) <= height:
         return text
