@@ -16,9 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from storywink.domain.book_details import BookDetails
+from storywink.domain.enums import ArtStyle
 from storywink.domain.rules import NAME_MAX, PAGE_TEXT_MAX, TITLE_MAX
+from storywink.local.demo import demo_book_details
 from storywink.printing.book import PrintBook, PrintPage
 from storywink.printing.book_pdf import printable, render_book_pdf
+from storywink.providers.base import PagePhoto, StoryRequest
+from storywink.providers.offline.story import OfflineStoryProvider
 
 SCRIPTS = {
     "latin": "abcdefghijklmnopqrstuvwxyzàáâäãåąćčçďéèêëęěğíìîïłńňñóòôöõøřśšşťúùûüůýÿžźżßABCDEÉÖŁŻ",
@@ -31,7 +36,9 @@ WORD = st.one_of(*(st.text(alphabet=letters, min_size=1, max_size=12) for letter
 
 
 def words(max_chars: int, max_words: int) -> st.SearchStrategy[str]:
-    return st.lists(WORD, min_size=1, max_size=max_words).map(" ".join).map(lambda text: text[:max_chars].strip() or "a")
+    return (
+        st.lists(WORD, min_size=1, max_size=max_words).map(" ".join).map(lambda text: text[:max_chars].strip() or "a")
+    )
 
 
 # Mostly a page's usual length; one in three as long as the API allows.
@@ -84,7 +91,12 @@ def test_every_word_of_the_cover_and_pages_is_in_the_pdf_in_order(title, child, 
 def test_a_title_that_starts_in_the_fallback_font_keeps_its_second_line(tmp_path):
     """fpdf2's multi_cell lost the line after one that ended in the fallback font (see book_pdf's note)."""
     pdf = render_book_pdf(
-        PrintBook("さくら and the Starry Adventure", "さくら", None, [PrintPage("さくら looked up. It was a long bright day.", None)])
+        PrintBook(
+            "さくら and the Starry Adventure",
+            "さくら",
+            None,
+            [PrintPage("さくら looked up. It was a long bright day.", None)],
+        )
     )
 
     texts = pdf_texts(pdf)
@@ -106,3 +118,27 @@ def test_text_no_font_covers_is_replaced_visibly_and_logged(caplog):
     assert printable("Zoë さくら Ελένη Жук") == "Zoë さくら Ελένη Жук"
     (record,) = [r for r in caplog.records if r.message == "text no font covers was replaced"]
     assert record.characters == 2
+
+
+DEMO_NAMES = ["Łukasz", "Νίκος", "Алёна", "さくら"]  # each title mixes the name with Latin
+
+
+@pytest.mark.parametrize(("style", "child"), [(style, child) for style in ArtStyle for child in DEMO_NAMES])
+def test_the_demo_book_reads_correctly_from_cover_to_last_page(style, child, tmp_path, sample_photos):
+    """The demo's book as the pipeline prints it (offline story, a picture beside every text), in
+    each style and for names in each script: every word of the title, the name and each page's text
+    is there, in order; the pictures are the photos, which changes nothing about the text."""
+    details = BookDetails.model_validate(demo_book_details(child, style, None))
+    photos = [path.read_bytes() for path in sample_photos]
+    pages = [PagePhoto(f"page-{i}", i, i == 0, photo) for i, photo in enumerate(photos)]
+    story = OfflineStoryProvider().write_story(StoryRequest(book_id=f"demo-{style}", details=details, pages=pages))
+    book = PrintBook(
+        story.title, child, photos[0], [PrintPage(p.text, photo) for p, photo in zip(story.pages, photos, strict=True)]
+    )
+
+    pdf = render_book_pdf(book)
+    texts = pdf_texts(pdf)
+    assert squeezed(texts[0]) == squeezed(f"{story.title} A story for {child}")
+    for number, (page, extracted) in enumerate(zip(story.pages, texts[1:], strict=True), start=1):
+        assert squeezed(extracted) == squeezed(page.text) + str(number)
+    check_with_the_tools(pdf, tmp_path)

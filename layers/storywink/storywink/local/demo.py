@@ -36,8 +36,24 @@ class ApiClient:
         response = self.http.request(method, path, **kwargs)
         if response.status_code >= 400:
             error = response.json().get("error", {})
-            raise SystemExit(f"{method} {path} failed: {response.status_code} {error.get('code')}: {error.get('message')}")
+            raise SystemExit(
+                f"{method} {path} failed: {response.status_code} {error.get('code')}: {error.get('message')}"
+            )
         return response.json() if response.content else None
+
+
+def demo_book_details(child: str, style: str, title: str | None) -> dict[str, str]:
+    """What the demo's parent tells us about the book (the API's camelCase fields)."""
+    return {
+        "title": title or f"{child} and the Starry Adventure",
+        "childName": child,
+        "artStyle": style,
+        "theme": "a trip to the stars",
+        "tone": "adventurous",
+        "keyCharacters": "Whiskers the cat",
+        "specialObjects": "a silver rocket",
+        "excitementElement": "a rocket launch",
+    }
 
 
 def find_photos(folder: Path) -> list[Path]:
@@ -58,15 +74,20 @@ def upload_photos(api: ApiClient, book_id: str, photos: list[Path]) -> None:
     api.call("POST", f"/v1/books/{book_id}/photos/confirm", json={"uploadIds": [t["uploadId"] for t in tickets]})
 
 
-def watch(websocket_url: str, token: str, book_id: str, pages: int, start: Callable[[], Any], timeout: float = 600) -> dict[str, Any]:
+def watch(
+    websocket_url: str, token: str, book_id: str, pages: int, start: Callable[[], Any], timeout: float = 600
+) -> dict[str, Any]:
     """Follow the book's live progress over the WebSocket API, start generation once subscribed, and show
     each pushed update until the book reaches a final status (no polling). A dropped connection is
     reconnected and resumed from the last event seen (storywink.local.live_follower)."""
     total = pages + 2  # story, one illustration per page, the PDF
     follower = LiveFollower(websocket_url, token, book_id)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         task = progress.add_task("Starting", total=total)
         frames = follower.frames(timeout=timeout)
@@ -80,7 +101,9 @@ def watch(websocket_url: str, token: str, book_id: str, pages: int, start: Calla
                 continue
             status = frame["progress"]
             story, art = status["storyGeneration"], status["illustrations"]
-            done = int(story["completed"]) + art["completed"] + art["failed"] + int(status["status"] in FINAL - {"FAILED"})
+            done = (
+                int(story["completed"]) + art["completed"] + art["failed"] + int(status["status"] in FINAL - {"FAILED"})
+            )
             progress.update(task, completed=done, description=describe(status))
             if status["status"] in FINAL:
                 frames.close()
@@ -120,21 +143,7 @@ def run_demo(photos: Path, style: str, out: Path, child: str, title: str | None)
         api = ApiClient(api_url, token)
 
         pictures = find_photos(photos)
-        book = api.call(
-            "POST",
-            "/v1/books",
-            json={
-                "title": title or f"{child} and the Starry Adventure",
-                "childName": child,
-                "artStyle": style,
-                "theme": "a trip to the stars",
-                "tone": "adventurous",
-                "keyCharacters": "Whiskers the cat",
-                "specialObjects": "a silver rocket",
-                "excitementElement": "a rocket launch",
-                "autoIllustrate": True,
-            },
-        )
+        book = api.call("POST", "/v1/books", json={**demo_book_details(child, style, title), "autoIllustrate": True})
         console.print(f"Book {book['id']}: uploading {len(pictures)} photos")
         upload_photos(api, book["id"], pictures)
 

@@ -1,7 +1,10 @@
-"""Reads what simple statistics can tell about a photo: light, colours, setting, busyness.
+"""Reads what simple statistics can tell about a photo: light, colours, setting, busyness, subject.
 
 The offline story provider has no vision model; these traits are what lets it describe each
-page's photo instead of writing the same words for every picture.
+page's photo instead of writing the same words for every picture. The subject is a cautious
+guess from colour shares (a furry coat filling the frame, a vivid warm plate or cup, a face-toned
+patch in the upper middle) and stays None unless a rule fires, so the story names a subject only
+when the statistics point at one; a hosted provider's vision model is what reads photos for real.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class PhotoTraits:
     setting: str  # "night-sky" | "outdoor" | "indoor"
     edge_density: float  # 0 .. 1
     busy: bool
+    subject: str | None = None  # "animal" | "food" | "person" | None (nothing the statistics can name)
 
 
 def read_photo(photo: bytes) -> PhotoTraits:
@@ -48,6 +52,7 @@ def read_image(image: Image.Image) -> PhotoTraits:
     edges = grey.filter(ImageFilter.SMOOTH).filter(ImageFilter.FIND_EDGES)
     edge_density = ImageStat.Stat(edges).mean[0] / 255
 
+    setting = _setting(grey, hsv, brightness)
     return PhotoTraits(
         orientation=_orientation(width, height),
         brightness=round(brightness, 3),
@@ -56,9 +61,10 @@ def read_image(image: Image.Image) -> PhotoTraits:
         warmth="warm" if red - blue > 18 else "cool" if blue - red > 12 else "neutral",
         saturation=round(saturation, 3),
         vividness="vivid" if saturation > 0.45 else "muted" if saturation < 0.18 else "gentle",
-        setting=_setting(grey, hsv, brightness),
+        setting=setting,
         edge_density=round(edge_density, 3),
         busy=edge_density > 0.09,
+        subject=_subject(hsv, saturation, setting),
     )
 
 
@@ -139,6 +145,21 @@ def _setting(grey: Image.Image, hsv: Image.Image, brightness: float) -> str:
     return "indoor"
 
 
+def _subject(hsv: Image.Image, saturation: float, setting: str) -> str | None:
+    if setting == "night-sky":
+        return None
+    coat = _share(hsv, _is_coat)
+    if coat > 0.6:
+        return "animal"  # one brown, ginger or tabby coat filling the frame
+    if setting == "indoor" and saturation > 0.55 and _share(hsv, _is_red) > 0.12 and coat > 0.25:
+        return "food"  # a vivid red or orange dish or cup on a warm table
+    width, height = hsv.size
+    upper_middle = hsv.crop((width // 4, 0, 3 * width // 4, max(1, height // 2)))
+    if 0.05 < _share(upper_middle, _is_face_tone) < 0.4 and coat < 0.4:
+        return "person"  # a face-sized patch of skin tone, with something else around it
+    return None
+
+
 def _has_bright_specks(grey: Image.Image) -> bool:
     """Stars: a mostly dark frame sprinkled with small, scattered bright points."""
     histogram = grey.histogram()
@@ -158,6 +179,19 @@ def _is_foliage(hue: int, sat: int, val: int) -> bool:
     return 70 <= degrees <= 160 and sat > 60 and val > 50
 
 
+def _is_coat(hue: int, sat: int, val: int) -> bool:
+    return 12 <= hue * 360 / 255 <= 50 and 50 <= sat <= 190 and 70 <= val <= 235
+
+
+def _is_red(hue: int, sat: int, val: int) -> bool:
+    degrees = hue * 360 / 255
+    return (degrees < 15 or degrees > 340) and sat > 130 and val > 70
+
+
+def _is_face_tone(hue: int, sat: int, val: int) -> bool:
+    return 8 <= hue * 360 / 255 <= 35 and 50 <= sat <= 150 and val > 120
+
+
 def _share(hsv: Image.Image, predicate) -> float:
-    pixels = list(hsv.getdata())
+    pixels = list(hsv.get_flattened_data())
     return sum(1 for pixel in pixels if predicate(*pixel)) / len(pixels)

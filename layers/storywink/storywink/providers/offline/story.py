@@ -1,8 +1,9 @@
 """The offline story writer: a personalised picture-book story from templates and photo traits.
 
-The book is planned as an arc (opening, exploring, a build-up, the exciting moment, winding
-down, a warm ending); every page describes its own photo and carries its part of the arc.
-Choices come from a random generator seeded with the book's inputs, so the same book always
+The book is planned once (story_plan: its time of day, the arc from opening through the exciting
+moment to a warm ending, and the page that carries the excitement); every page then describes its
+own photo and carries its part of the arc, using only sentences that agree with the plan and the
+photo. Choices come from a random generator seeded with the book's inputs, so the same book always
 gets the same story and two books get different ones.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
+from functools import partial
 
 from storywink.domain.enums import ArtStyle
 from storywink.providers.base import PageStory, StoryRequest, StoryResult
@@ -28,6 +30,7 @@ from storywink.providers.offline.story_phrases import (
     possessive,
     split_list,
 )
+from storywink.providers.offline.story_plan import BookPlan, plan_book
 from storywink.providers.offline.story_text import Writer, count_sentences
 
 NAME = "offline"
@@ -69,6 +72,7 @@ _PLANS: dict[str, tuple[str, ...]] = {
 _PRIORITY = ("title", "climax", "opening", "ending", "anticipate", "beat", "reaction", "explore", "afterglow", "scene")
 
 _SETTING_WORDS = {"night-sky": "a starry night sky", "outdoor": "outdoors", "indoor": "indoors"}
+_PERIOD_NOTES = {"day": "daytime", "night": "evening or night"}
 _NEUTRAL_COLOURS = ("black", "grey", "white")
 
 
@@ -83,6 +87,7 @@ class _Book:
     objects: list[ObjectPhrase]
     excitement: str | None
     in_colour: bool  # a pencil-sketch book has grey pictures, so its text names no colours
+    plan: BookPlan
     friends_introduced: bool = False
     mentioned_objects: set[int] = field(default_factory=set)
 
@@ -91,20 +96,23 @@ class OfflineStoryProvider:
     name = NAME
 
     def write_story(self, request: StoryRequest) -> StoryResult:
-        book = _book(request)
-        writer = Writer(random.Random(_seed(request)), book.tone)
         pages = sorted(request.pages, key=lambda page: page.page_number)
+        traits = {page.page_id: read_photo(page.photo) for page in pages}
+        rng = random.Random(_seed(request))
         story_pages = [page for page in pages if not page.is_title_page]
-        roles = dict(zip((p.page_id for p in story_pages), _arc(len(story_pages)), strict=True))
-        beats = _beats(book, [roles[p.page_id] for p in story_pages])
+        plan = plan_book([traits[p.page_id] for p in story_pages], list(traits.values()), rng)
+        book = _book(request, plan)
+        writer = Writer(rng, book.tone)
+        roles = dict(zip((p.page_id for p in story_pages), plan.roles, strict=True))
+        beats = _beats(book, list(plan.roles))
         beat_by_page = {story_pages[i].page_id: beat for i, beat in beats.items()}
 
         written = []
         for page in pages:
-            traits = read_photo(page.photo)
+            page_traits = traits[page.page_id]
             role = "title" if page.is_title_page else roles[page.page_id]
-            text, shown = _write_page(writer, book, role, traits, beat_by_page.get(page.page_id))
-            notes = _illustration_notes(book, role, traits, request.details.art_style, shown)
+            text, shown = _write_page(writer, book, role, page_traits, beat_by_page.get(page.page_id))
+            notes = _illustration_notes(book, role, page_traits, request.details.art_style, shown)
             written.append(PageStory(page_id=page.page_id, text=text, illustration_notes=notes))
 
         title = request.details.title.strip() or _default_title(book)
@@ -117,7 +125,15 @@ class OfflineStoryProvider:
         )
 
 
-def _book(request: StoryRequest) -> _Book:
+def plan_story(request: StoryRequest) -> BookPlan:
+    """The plan write_story follows for this request (the same seed, so the same plan)."""
+    pages = sorted(request.pages, key=lambda page: page.page_number)
+    traits = [read_photo(page.photo) for page in pages]
+    story = [t for t, page in zip(traits, pages, strict=True) if not page.is_title_page]
+    return plan_book(story, traits, random.Random(_seed(request)))
+
+
+def _book(request: StoryRequest, plan: BookPlan) -> _Book:
     details = request.details
     name = clean(details.child_name) or "our little hero"
     excitement = clean(details.excitement_element)
@@ -129,6 +145,7 @@ def _book(request: StoryRequest) -> _Book:
         objects=[object_phrase(raw) for raw in split_list(details.special_objects)],
         excitement=event_phrase(excitement) if excitement else None,
         in_colour=details.art_style != ArtStyle.PENCIL_SKETCH,
+        plan=plan,
     )
 
 
@@ -149,24 +166,6 @@ def _seed(request: StoryRequest) -> int:
         digest.update(f"{page.page_id}:{page.page_number}:{page.is_title_page}".encode())
         digest.update(hashlib.sha256(page.photo).digest())
     return int.from_bytes(digest.digest()[:8], "big")
-
-
-def _arc(count: int) -> list[str]:
-    """The role of each story page: the exciting moment comes about three quarters through."""
-    if count == 0:
-        return []
-    if count == 1:
-        return ["solo"]
-    if count == 2:
-        return ["opening", "finale"]
-    climax = min(max(round((count - 1) * 0.75), 1), count - 2)
-    roles = ["opening"] + ["explore"] * (count - 2) + ["ending"]
-    roles[climax] = "climax"
-    if climax - 1 > 0:
-        roles[climax - 1] = "anticipate"
-    for index in range(climax + 1, count - 1):
-        roles[index] = "afterglow"
-    return roles
 
 
 def _beats(book: _Book, roles: list[str]) -> dict[int, tuple[str, int | None]]:
@@ -205,15 +204,16 @@ def _write_page(writer: Writer, book: _Book, role: str, traits: PhotoTraits, bea
         if "beat" not in pieces:
             pieces.append("beat")
     slots = _slots(book, traits)
+    fits = partial(book.plan.fits, traits=traits)
     shown: list[str] = []
     written: dict[str, str | None] = {}
     used = 0
     for rank, piece in enumerate(sorted(pieces, key=_PRIORITY.index)):
         budget = MAX_SENTENCES - used - (len(pieces) - rank - 1)
         if piece == "beat":
-            text = _beat_sentence(writer, book, beat, slots, shown, budget)
+            text = _beat_sentence(writer, book, beat, slots, shown, budget, fits)
         else:
-            text = writer.pick(_pool(piece, book, traits), slots, max_sentences=budget)
+            text = writer.pick(_pool(piece, book, traits), slots, max_sentences=budget, fits=fits)
         written[piece] = text
         used += count_sentences(text or "")
     if role in ("ending", "finale", "solo"):
@@ -239,17 +239,18 @@ def _pool(piece: str, book: _Book, traits: PhotoTraits) -> lines.Pool:
     }[piece]
 
 
-def _beat_sentence(writer: Writer, book: _Book, beat, slots: dict, shown: list[str], budget: int) -> str | None:
+def _beat_sentence(writer: Writer, book: _Book, beat, slots: dict, shown: list[str], budget: int, fits) -> str | None:
     kind, index = beat
     if kind == "friends":
         book.friends_introduced = True
         shown.append(join_list(book.friends))
-        return writer.pick(lines.COMPANIONS, {**slots, **_friend_slots(book, writer)}, max_sentences=budget)
+        return writer.pick(lines.COMPANIONS, {**slots, **_friend_slots(book, writer)}, max_sentences=budget, fits=fits)
     phrase = book.objects[index]
     mention = phrase.later if index in book.mentioned_objects else phrase.first
     book.mentioned_objects.add(index)
     shown.append(phrase.later)
-    return writer.pick(lines.OBJECT, {**slots, "object": mention, "the_object": phrase.later}, max_sentences=budget)
+    object_slots = {**slots, "object": mention, "the_object": phrase.later}
+    return writer.pick(lines.OBJECT, object_slots, max_sentences=budget, fits=fits)
 
 
 def _slots(book: _Book, traits: PhotoTraits) -> dict[str, str | None]:
@@ -284,6 +285,8 @@ def _colours(traits: PhotoTraits) -> tuple[str, str | None]:
 
 
 def _scene_pool(traits: PhotoTraits) -> lines.Pool:
+    if traits.subject is not None:
+        return lines.SCENE_SUBJECT[traits.subject]  # what the photo shows, before where it was taken
     if traits.setting == "night-sky":
         return lines.SCENE_NIGHT_SKY  # only star lines, so a starry photo always reads as one
     if traits.setting == "outdoor":
@@ -322,6 +325,7 @@ def _illustration_notes(book: _Book, role: str, traits: PhotoTraits, art_style: 
     notes = [
         focus,
         f"Setting: {_SETTING_WORDS[traits.setting]}, {traits.light} light, {traits.orientation} framing.",
+        f"Time of day: {_PERIOD_NOTES[book.plan.period]}, as on every page of this book.",
         f"Palette: {', '.join(traits.colours)}.",
         f"Mood: {_MOODS[book.tone]}.",
         f"Style: {art_style}.",

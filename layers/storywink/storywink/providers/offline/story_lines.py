@@ -48,16 +48,20 @@ OPENING: Pool = {
         "One bright morning, {name} had a feeling that something wonderful was going to happen.",
         "{name} loved {theme} more than almost anything in the whole wide world.",
         "It all began on an ordinary day, when {name} started thinking about {theme}.",
+        "One starry evening, {name} had a feeling that something wonderful was going to happen.",
+        "When the moon came up, {name} was still wide awake and thinking about {theme}.",
     ),
     "funny": (
         "{name} had a plan, and it was a VERY important plan about {theme}.",
         "One morning, {name} hopped out of bed with one sock on and a big idea.",
         "{name} was the silliest, giggliest fan of {theme} there ever was.",
+        "It was nearly bedtime, but {name} had one more VERY important plan.",
     ),
     "gentle": (
         "Once upon a quiet morning, {name} stretched, yawned and smiled.",
         "{name} liked soft blankets, warm hugs and stories about {theme}.",
         "In a cosy home, {name} was dreaming sweet dreams of {theme}.",
+        "One quiet evening, {name} snuggled up and thought about {theme}.",
     ),
     "adventurous": (
         "{name} was an explorer, always ready for an adventure.",
@@ -142,8 +146,35 @@ SCENE_INDOOR_DARK: Pool = {
     ),
 }
 
+# What the photo shows, when the photo reading can name it: used instead of the setting's lines.
+SCENE_SUBJECT: dict[str, Pool] = {
+    "animal": {
+        "base": (
+            "A furry friend came to say hello, soft as a cushion.",
+            "Look who was there: a furry friend with bright, curious eyes!",
+            "{name} met a furry new friend, who wiggled with delight.",
+            "A furry friend sat very still, watching {name} with big round eyes.",
+        ),
+    },
+    "food": {
+        "base": (
+            "Mmm! Something yummy was waiting on the table.",
+            "It was time for a tasty treat, and it smelled delicious.",
+            "A yummy treat was ready, just right for a hungry adventurer.",
+            "{name} sat down for a tasty treat. Yum, yum!",
+        ),
+    },
+    "person": {
+        "base": (
+            "{name_s} face lit up with a great big grin.",
+            "What a grin! {name} was ready for anything.",
+            "A friendly face smiled at {name}, as if to say: you can do it!",
+        ),
+    },
+}
+
 # Extra scene lines that fit a photo's mood; mixed into the setting's pool.
-SCENE_WARM = ("Everything glowed {colour}, warm as a hug.", "It felt warm and golden, like toast with honey.")
+SCENE_WARM = ("Everything glowed {colour}, warm as a hug.", "It felt warm and golden, like a cosy blanket.")
 SCENE_COOL = ("Everything looked cool and fresh, in shades of {colour}.",)
 SCENE_BUSY = (
     "There was so much to see, everywhere {name} looked!",
@@ -241,7 +272,7 @@ REACTION: Pool = {
         '"Best. Day. EVER!" shouted {name}.',
     ),
     "gentle": (
-        "{name_s} heart felt warm and full, like a cup of cocoa.",
+        "{name_s} heart felt warm and full, like a great big hug.",
         "{name} smiled the biggest, softest smile.",
     ),
     "adventurous": (
@@ -250,13 +281,13 @@ REACTION: Pool = {
     ),
     "magical": (
         "Sparkles swirled all around, and {name} laughed with wonder.",
-        "It was like a dream come true, only better, because it was real.",
+        "It was a wish come true, only better, because it was real.",
     ),
 }
 
 AFTERGLOW: Pool = {
     "base": (
-        "{name} was still smiling about {excitement}.",
+        "{name} was still smiling about the big surprise.",
         "After all that excitement, it was time for a little rest.",
         "{name} and {friends} talked about it again and again.",
         "Slowly, the day began to wind down.",
@@ -270,7 +301,7 @@ AFTERGLOW: Pool = {
 ENDING: Pool = {
     "base": (
         "At the end of the day, {name} came home happy and tired.",
-        "What a day it had been! {name} would never forget {excitement}.",
+        "What a day it had been! {name} would never, ever forget it.",
         "{name} smiled. Today had been the best day ever.",
         "And {name} knew there would be many more adventures to come.",
         "{name} gave {friends} a big goodnight hug.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from string import Formatter
 
 from storywink.providers.offline.story_lines import Pool
@@ -29,15 +30,22 @@ class Writer:
     def choice(self, options: list[str]) -> str:
         return self._rng.choice(options)
 
-    def pick(self, pool: Pool, slots: dict[str, str | None], max_sentences: int = 3) -> str | None:
+    def pick(
+        self,
+        pool: Pool,
+        slots: dict[str, str | None],
+        max_sentences: int = 3,
+        fits: Callable[[str], bool] = lambda template: True,
+    ) -> str | None:
         """A template of the book's tone when there is one to spare, filled with ``slots``;
-        None when no template fits the slots known and the sentences left on the page."""
+        None when no template fits the slots known, the sentences left on the page and ``fits``
+        (the book's plan and the page's photo)."""
 
-        def fits(template: str) -> bool:
-            return count_sentences(template) <= max_sentences and _fits(template, slots)
+        def usable(template: str) -> bool:
+            return count_sentences(template) <= max_sentences and _fits(template, slots) and fits(template)
 
-        toned = [t for t in pool.get(self._tone, ()) if fits(t)]
-        every = [t for t in pool["base"] if fits(t)] + toned
+        toned = [t for t in pool.get(self._tone, ()) if usable(t)]
+        every = [t for t in pool["base"] if usable(t)] + toned
         fresh_toned = [t for t in toned if t not in self._used]
         if fresh_toned and self._rng.random() < _TONE_PREFERENCE:
             candidates = fresh_toned
