@@ -1368,7 +1368,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
+                "if-none-match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1377,11 +1380,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BookPage"];
                 };
+            };
+            /** @description Not modified: the If-None-Match ETag is still current (no body) */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
             401: {
@@ -1528,7 +1546,10 @@ export interface operations {
     getBook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
+                "if-none-match"?: string;
+            };
             path: {
                 book_id: string;
             };
@@ -1539,11 +1560,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BookOut"];
                 };
+            };
+            /** @description Not modified: the If-None-Match ETag is still current (no body) */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
             401: {
@@ -2778,7 +2814,10 @@ export interface operations {
     getBookStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
+                "if-none-match"?: string;
+            };
             path: {
                 book_id: string;
             };
@@ -2789,11 +2828,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BookProgress"];
                 };
+            };
+            /** @description Not modified: the If-None-Match ETag is still current (no body) */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: one parent's data, revalidated on every use */
+                    "Cache-Control"?: string;
+                    /** @description A strong validator of this exact body: send it back in If-None-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
             401: {

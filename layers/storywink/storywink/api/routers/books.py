@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from storywink.api.conditional import CONDITIONAL, IfNoneMatch, conditional_json
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.presenters import book_out, book_summary
 from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
@@ -36,7 +37,8 @@ def create_book(body: BookCreate, user: CurrentUser, session: SessionDep, media:
     "",
     response_model=BookPage,
     summary="My library, newest first",
-    responses=errors(422, s422="A query parameter is not valid (`VALIDATION_FAILED`), or the cursor is not one we gave (`INVALID_CURSOR`)"),
+    responses=CONDITIONAL
+    | errors(422, s422="A query parameter is not valid (`VALIDATION_FAILED`), or the cursor is not one we gave (`INVALID_CURSOR`)"),
 )
 def list_books(
     user: CurrentUser,
@@ -46,18 +48,29 @@ def list_books(
     status_filter: Annotated[BookStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    if_none_match: IfNoneMatch = None,
 ):
     found, next_cursor = books.list_books(session, user.id, status=status_filter, limit=limit, cursor=cursor)
     counts = books.page_counts(session, [book.id for book in found])
-    return BookPage(
+    page = BookPage(
         items=[book_summary(book, counts.get(book.id, 0), media, settings) for book in found],
         next_cursor=next_cursor,
     )
+    return conditional_json(page, if_none_match)
 
 
-@router.get("/{book_id}", response_model=BookOut, summary="A book with its pages in order", responses=OF_A_BOOK)
-def get_book(book_id: UUID, user: CurrentUser, session: SessionDep, media: MediaDep, settings: SettingsDep):
-    return book_out(books.get_owned_book(session, user.id, book_id), media, settings)
+@router.get(
+    "/{book_id}", response_model=BookOut, summary="A book with its pages in order", responses=CONDITIONAL | OF_A_BOOK
+)
+def get_book(
+    book_id: UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    media: MediaDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatch = None,
+):
+    return conditional_json(book_out(books.get_owned_book(session, user.id, book_id), media, settings), if_none_match)
 
 
 @router.patch(
