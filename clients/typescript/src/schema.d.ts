@@ -1371,6 +1371,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
                 "if-none-match"?: string;
+                /** @description The Storywink-Consistency token of the caller's latest write: a read within READ_YOUR_WRITES_SECONDS of it goes to the primary database, so it sees that write */
+                "Storywink-Consistency"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1549,6 +1551,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
                 "if-none-match"?: string;
+                /** @description The Storywink-Consistency token of the caller's latest write: a read within READ_YOUR_WRITES_SECONDS of it goes to the primary database, so it sees that write */
+                "Storywink-Consistency"?: string;
             };
             path: {
                 book_id: string;
@@ -2817,6 +2821,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this operation returned before (or several, comma-separated, or `*`): 304 Not Modified with no body while it still matches */
                 "if-none-match"?: string;
+                /** @description The Storywink-Consistency token of the caller's latest write: a read within READ_YOUR_WRITES_SECONDS of it goes to the primary database, so it sees that write */
+                "Storywink-Consistency"?: string;
             };
             path: {
                 book_id: string;

@@ -55,6 +55,13 @@ class Settings(BaseModel):
     database_host: str | None = Field(None, alias="DATABASE_HOST")
     database_port: int | None = Field(None, ge=1, le=65_535, alias="DATABASE_PORT")
     database_name: str | None = Field(None, alias="DATABASE_NAME")
+    # Reads that may lag a moment (the library, a book, its status) go to a reader: DATABASE_READ_URL, or
+    # with a secret the same login at DATABASE_READ_HOST (the proxy's read-only endpoint). Unset: the
+    # primary. A request whose Storywink-Consistency token is younger than READ_YOUR_WRITES_SECONDS
+    # reads the primary (storywink.api.consistency).
+    database_read_url: str | None = Field(None, alias="DATABASE_READ_URL")
+    database_read_host: str | None = Field(None, alias="DATABASE_READ_HOST")
+    read_your_writes_seconds: float = Field(10.0, ge=0, alias="READ_YOUR_WRITES_SECONDS")
     # TCP connections verify the server's certificate and host name and never fall back to plaintext;
     # `disable` is allowed only for a server on this machine (storywink.db.tls). Unix sockets carry no
     # TLS in PostgreSQL. Blank is the default (the template declares it blank for sam local).
@@ -243,7 +250,7 @@ class Settings(BaseModel):
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "database_host", "database_port", "database_name", "database_ca_file",
-        "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", "user_pool_id",
+        "database_read_url", "database_read_host", "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", "user_pool_id",
         "account_deletion_queue_url", "export_queue_url", mode="before",
     )
     @classmethod

@@ -101,8 +101,9 @@ def create_app(container: Container) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origin_list,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id", "If-None-Match"],
-        expose_headers=["X-Request-Id", "Retry-After", "ETag"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id", "If-None-Match",
+                       "Storywink-Consistency"],
+        expose_headers=["X-Request-Id", "Retry-After", "ETag", "Storywink-Consistency"],
     )
     install_error_handlers(app)
     app.include_router(health.router)

@@ -13,6 +13,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
+from storywink.api import consistency
 from storywink.observability import logger, metrics
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -44,6 +45,8 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             record_request(request, status, duration_ms)
         response.headers["X-Request-Id"] = request_id
+        if request.method in consistency.WRITES and response.status_code < 400:
+            response.headers[consistency.HEADER] = consistency.token_now()
         response.headers["X-Correlation-Id"] = correlation_id
         logger.info(
             "request",

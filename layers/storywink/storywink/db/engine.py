@@ -5,6 +5,9 @@ from the settings (statement, lock wait, idle transaction), sent as startup para
 for every statement without a `SET` that would pin the connection behind RDS Proxy. Over TCP it is
 verified TLS or nothing (`storywink.db.tls`); with a secret, its user and password are read again
 when the server rejects them (`storywink.db.credentials`).
+
+A reader (DATABASE_READ_URL, or DATABASE_READ_HOST with the secret's login) gets an engine of its own
+with the same limits, pool size and TLS; without one, reads use the primary's engine.
 """
 
 from __future__ import annotations
@@ -41,7 +44,18 @@ class Database:
 
     @cached_property
     def engine(self) -> Engine:
-        settings = self.settings
+        return self._engine(self.settings)
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        reader = reader_settings(self.settings)
+        return self._engine(reader) if reader is not None else self.engine
+
+    @property
+    def has_reader(self) -> bool:
+        return reader_settings(self.settings) is not None
+
+    def _engine(self, settings: Settings) -> Engine:
         credentials = DatabaseCredentials(settings, self._read_secret)
         engine = create_engine(
             credentials.url,
@@ -59,6 +73,20 @@ class Database:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return sessionmaker(bind=self.engine, expire_on_commit=False, info=self.session_info)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(bind=self.read_engine, expire_on_commit=False, info=self.session_info)
+
+    @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A session on the reader for reads that may lag a moment; nothing it does is committed."""
+        session = self.read_sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -82,3 +110,14 @@ class Database:
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "read_engine" in self.__dict__:
+            self.read_engine.dispose()
+
+
+def reader_settings(settings: Settings) -> Settings | None:
+    """The settings that reach the reader, or None when reads go to the primary."""
+    if settings.database_read_url:
+        return settings.model_copy(update={"database_url": settings.database_read_url})
+    if settings.database_read_host and settings.database_read_host != settings.database_host and not settings.database_url:
+        return settings.model_copy(update={"database_host": settings.database_read_host})
+    return None

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from storywink.api.conditional import CONDITIONAL, IfNoneMatch, conditional_json
+from storywink.api.consistency import ReadSessionDep
 from storywink.api.deps import CurrentUser, MediaDep, SessionDep, SettingsDep
 from storywink.api.presenters import book_out, book_summary
 from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
@@ -42,7 +43,7 @@ def create_book(body: BookCreate, user: CurrentUser, session: SessionDep, media:
 )
 def list_books(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     media: MediaDep,
     settings: SettingsDep,
     status_filter: Annotated[BookStatus | None, Query(alias="status")] = None,
@@ -65,7 +66,7 @@ def list_books(
 def get_book(
     book_id: UUID,
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     media: MediaDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatch = None,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from storywink.api.conditional import CONDITIONAL, IfNoneMatch, conditional_json
+from storywink.api.consistency import ReadSessionDep
 from storywink.api.deps import ContainerDep, CurrentUser, SessionDep
 from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
 from storywink.domain.errors import ValidationFailed
@@ -26,7 +27,7 @@ SEQ_HEADER = r"^[0-9]{1,18}$"
 
 
 @router.get("/status", response_model=BookProgress, summary="Generation progress", responses=CONDITIONAL)
-def get_book_status(book_id: UUID, user: CurrentUser, session: SessionDep, if_none_match: IfNoneMatch = None):
+def get_book_status(book_id: UUID, user: CurrentUser, session: ReadSessionDep, if_none_match: IfNoneMatch = None):
     return conditional_json(compute_progress(session, books.get_owned_book(session, user.id, book_id)), if_none_match)
 
 
