@@ -105,6 +105,12 @@ def test_the_subscription_helper_drops_repeats_resumes_pings_and_stops(compiled)
     assert "# pass 3" in output and "# fail 0" in output, output
 
 
+def test_the_client_sends_its_latest_write_s_consistency_token(compiled):
+    """Read-your-writes (README: Read replicas), against a recorded fetch (tests/consistency.test.ts)."""
+    output = run("node", "--test", "--test-reporter=tap", compiled / "tests" / "consistency.test.js", timeout=60)
+    assert "# pass 1" in output and "# fail 0" in output, output
+
+
 @pytest.mark.e2e
 def test_node_drives_the_whole_flow_through_the_client(compiled, stack, db, sample_photos):
     """Create a book, upload two photos, generate, follow the WebSocket until final, download the PDF."""

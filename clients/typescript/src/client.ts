@@ -126,7 +126,21 @@ export function createStorywinkClient(options: StorywinkClientOptions): Storywin
       return request;
     },
   };
-  raw.use(auth);
+  // Read-your-writes: the token of the latest write goes with every later request, so the reads right
+  // after a change are answered from the primary database, not a reader that may trail it.
+  let consistency: string | null = null;
+  const readYourWrites: Middleware = {
+    async onRequest({ request }) {
+      if (consistency !== null) request.headers.set("Storywink-Consistency", consistency);
+      return request;
+    },
+    async onResponse({ response }) {
+      const token = response.headers.get("Storywink-Consistency");
+      if (token !== null) consistency = token;
+      return response;
+    },
+  };
+  raw.use(auth, readYourWrites);
   const book = (bookId: string) => ({ params: { path: { book_id: bookId } } });
   const idempotency = (key: string | undefined) => (key === undefined ? {} : { "Idempotency-Key": key });
 
