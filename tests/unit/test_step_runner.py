@@ -264,3 +264,36 @@ def test_the_renewals_stop_when_the_work_ends(rig):
     time.sleep(0.05)
     assert rig.ledger.renewals == before
     assert not [t for t in threading.enumerate() if t.name.startswith("lease-")]
+
+
+class RecordingSegments:
+    """A tracing provider that keeps each subsegment's name and annotations (what X-Ray would get)."""
+
+    def __init__(self) -> None:
+        self.segments: list[tuple[str, dict[str, Any]]] = []
+
+    @contextmanager
+    def in_subsegment(self, name=None, **kwargs):  # type: ignore[no-untyped-def]
+        annotations: dict[str, Any] = {}
+        self.segments.append((name, annotations))
+        yield type("Segment", (), {"put_annotation": lambda _self, key, value: annotations.__setitem__(key, value)})()
+
+
+def test_a_step_is_traced_with_its_book_page_step_and_correlation_ids_only(rig, monkeypatch):
+    from storywink.pipeline import runner as runner_module
+
+    recording = RecordingSegments()
+    monkeypatch.setattr(runner_module.tracer, "provider", recording)
+    message = StoryTask(task_token="token-1", book_id=uuid.uuid4(), correlation_id="corr-1")
+    page_id = uuid.uuid4()
+
+    rig.runner.run(rig.step(), message, message_id="m-1", page_id=page_id)
+
+    (step_name, annotations), (work_name, _) = recording.segments
+    assert (step_name, work_name) == ("## story step", "## story work")
+    assert annotations == {
+        "bookId": str(message.book_id),
+        "correlationId": "corr-1",
+        "step": "STORY",
+        "pageId": str(page_id),
+    }

@@ -78,10 +78,14 @@ class Container:
 
     @cached_property
     def publishers(self) -> list[Publisher]:
-        """What hears about each committed status event: this container's SSE streams, then the push fan-out."""
+        """What hears about each committed status event: this container's SSE streams, the push fan-out,
+        then the book outcome metrics."""
+        from storywink.services.book_metrics import BookOutcomeMetrics
+
         publishers: list[Publisher] = [self.book_event_waiter]
         if self.fanout_enqueuer is not None:
             publishers.append(self.fanout_enqueuer)
+        publishers.append(BookOutcomeMetrics(lambda: self.database))
         return publishers
 
     # ---------------------------------------------------------------- storage and providers

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from storywink.db.engine import Database
 from storywink.domain.enums import JobStatus, JobStep
-from storywink.observability import log_keys, logger, metrics
+from storywink.observability import emit_metric, log_keys, logger, metrics, tracer
 from storywink.pipeline.callbacks import TaskCallbacks
 from storywink.pipeline.jobs import Claim, JobLedger, StepOutcome, TaskInFlight
 from storywink.pipeline.messages import TaskMessage
@@ -34,6 +34,7 @@ from storywink.providers.errors import ProviderError
 STALE_ATTEMPT = "Worker.StaleAttempt"
 # The book was deleted (with its account, or stopped and deleted) while its task waited: nothing to do.
 BOOK_GONE = "Book.Gone"
+CRASHED = "Worker.Crashed"  # JobFailed's error class for an attempt that raised (not a classified provider error)
 PlanT = TypeVar("PlanT")
 TaskT = TypeVar("TaskT", bound=TaskMessage)
 
@@ -73,7 +74,12 @@ class StepRunner:
 
     def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
         keys = {"bookId": str(task.book_id), "correlationId": task.correlation_id, "step": step.kind.value}
-        with log_keys(**keys, **({"pageId": str(page_id)} if page_id else {})):
+        keys |= {"pageId": str(page_id)} if page_id else {}
+        # One subsegment per step, annotated with ids only (never a name or a text): X-Ray finds a book's
+        # path by bookId or correlationId, from the API through the state machine to each worker.
+        with log_keys(**keys), tracer.provider.in_subsegment(f"## {step.kind.value.lower()} step") as segment:
+            for key, value in keys.items():
+                segment.put_annotation(key, value)
             self._run(step, task, message_id, page_id)
 
     def _run(self, step: Step[Any, Any], task: TaskMessage, message_id: str | None, page_id: UUID | None) -> None:
@@ -122,13 +128,13 @@ class StepRunner:
     def _perform(self, step: Step[Any, Any], task: TaskMessage, job_id: UUID, owner: UUID, plan: Any) -> None:
         started = time.perf_counter()
         try:
-            with _LeaseKeeper(self, job_id, owner):
+            with _LeaseKeeper(self, job_id, owner), tracer.provider.in_subsegment(f"## {step.kind.value.lower()} work"):
                 result = step.perform(plan)
         except ProviderError as error:
             self._provider_error(step, task, job_id, owner, error)
             return
         except Exception as crash:
-            self._release(job_id, owner, crash)
+            self._release(job_id, owner, crash, step.kind)
             raise
         try:
             with self.database.unit_of_work() as session:
@@ -142,7 +148,7 @@ class StepRunner:
                 outcome = step.record(session, task, plan, result)
                 self.ledger.keep_outcome(job, outcome)
         except Exception as crash:
-            self._release(job_id, owner, crash)
+            self._release(job_id, owner, crash, step.kind)
             raise
         self._succeeded(step, task, outcome, started)
 
@@ -157,19 +163,23 @@ class StepRunner:
                 self.ledger.finish(job, JobStatus.FAILED, error_code=error.error_name, error_message=str(error))
                 step.record_error(session, task, error)  # its events see the job failed
         except Exception as crash:
-            self._release(job_id, owner, crash)
+            self._release(job_id, owner, crash, step.kind)
             raise
         metrics.add_metric(name=f"{step.kind.value.title()}ProviderError", unit="Count", value=1)
+        emit_metric("JobFailed", "Count", 1, step=step.kind.value, errorClass=error.error_name)
         logger.warning("step failed", extra={"action": step.kind.value, "error": error.error_name, "cause": str(error)})
         self.callbacks.failure(task.task_token, error.error_name, str(error))
 
-    def _release(self, job_id: UUID, owner: UUID, crash: BaseException) -> None:
+    def _release(self, job_id: UUID, owner: UUID, crash: BaseException, step: JobStep) -> None:
         with self.database.unit_of_work() as session:
             self.ledger.release(session, job_id, owner, f"{type(crash).__name__}: {crash}")
+        # A crash is a failed attempt too (its message comes back): the success rate counts attempts.
+        emit_metric("JobFailed", "Count", 1, step=step.value, errorClass=CRASHED)
 
     def _succeeded(self, step: Step[Any, Any], task: TaskMessage, outcome: StepOutcome, started: float) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000)
         metrics.add_metric(name=f"{step.kind.value.title()}Succeeded", unit="Count", value=1)
+        emit_metric("JobSucceeded", "Count", 1, step=step.kind.value)
         logger.info("step succeeded", extra={"action": step.kind.value, "duration": duration_ms})
         self.callbacks.success(task.task_token, outcome.output)
 
