@@ -68,12 +68,11 @@ def test_a_generation_emits_the_success_metrics_and_a_partial_book_counts_as_par
         assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "outcome", "plan"]]
         assert "bookId" not in record  # dimensions stay small: no ids
     to_book = _wait_for(emf, "TimeToBookSeconds", 2)
-    assert sorted(r["outcome"] for r in to_book) == ["COMPLETED", "PARTIAL"]
-    assert all(0 < r["TimeToBookSeconds"][0] < 300 for r in to_book)
+    assert len(to_book) == 2 and all(0 < r["TimeToBookSeconds"][0] < 300 for r in to_book)
+    assert all(r["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]] for r in to_book)
     first_page = _wait_for(emf, "TimeToFirstPageSeconds", 2)
     assert len(first_page) == 2  # one per book: only its first illustrated page
-    by_book = {r["outcome"]: r["TimeToBookSeconds"][0] for r in to_book}
-    assert max(r["TimeToFirstPageSeconds"][0] for r in first_page) <= max(by_book.values())
+    assert max(r["TimeToFirstPageSeconds"][0] for r in first_page) <= max(r["TimeToBookSeconds"][0] for r in to_book)
 
     records = emf()
     succeeded = Counter(r["step"] for r in _named(records, "JobSucceeded"))

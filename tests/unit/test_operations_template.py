@@ -124,7 +124,9 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears(alarm):
 @pytest.mark.parametrize("alarm", sorted(ALARMS))
 def test_every_alarm_treats_missing_data_as_healthy_and_says_what_it_means(alarm):
     assert alarm_property(alarm, "TreatMissingData") == "notBreaching"
-    assert len(alarm_property(alarm, "AlarmDescription")) > 80
+    description = alarm_property(alarm, "AlarmDescription")
+    # A description that names its parameters (the plan's thresholds) is a Fn::Sub of the text.
+    assert len(description["Fn::Sub"] if isinstance(description, dict) else description) > 80
 
 
 # ---------------------------------------------------------------- what is watched
@@ -329,3 +331,48 @@ def test_dashboard_lists_every_alarm():
     }
 
     assert listed == set(ALARMS)
+
+
+# ---------------------------------------------------------------- the plan's success metrics
+
+PLAN_ALARMS = {
+    "ApiLatencyAlarm": ("ApiLatencyP95TargetMs", 200),
+    "ApiLatencyP99Alarm": ("ApiLatencyP99TargetMs", 1000),
+    "ApiServerErrorRateAlarm": ("ApiErrorRateTargetPercent", 0.1),
+    "StoryJobSuccessRateAlarm": ("JobSuccessRateTargetPercent", 95),
+    "IllustrationJobSuccessRateAlarm": ("JobSuccessRateTargetPercent", 95),
+    "FinalizeJobSuccessRateAlarm": ("JobSuccessRateTargetPercent", 95),
+    "PdfJobSuccessRateAlarm": ("JobSuccessRateTargetPercent", 95),
+    "CompletedBookRateAlarm": ("CompletedBookRateTargetPercent", 90),
+    "TimeToBookAlarm": ("TimeToBookP95TargetSeconds", 600),
+}
+
+
+@pytest.mark.parametrize("alarm", sorted(PLAN_ALARMS))
+def test_each_success_metric_alarm_takes_its_threshold_from_a_parameter_with_the_plan_s_number(alarm):
+    parameter, plan_number = PLAN_ALARMS[alarm]
+    assert alarm_property(alarm, "Threshold") == {"Ref": parameter}
+    assert float(TEMPLATE["Parameters"][parameter]["Default"]) == plan_number
+    assert "${" + parameter + "}" in alarm_property(alarm, "AlarmDescription")["Fn::Sub"]
+
+
+def test_a_step_s_success_rate_counts_every_error_class_and_needs_a_minimum_sample():
+    metrics = {query["Id"]: query for query in alarm_property("IllustrationJobSuccessRateAlarm", "Metrics")}
+    assert metrics["succeeded"]["MetricStat"]["Metric"]["Dimensions"] == [
+        {"Name": "service", "Value": "storywink"},
+        {"Name": "step", "Value": "ILLUSTRATION"},
+    ]
+    assert metrics["failed"]["Expression"] == (
+        "SELECT SUM(JobFailed) FROM SCHEMA(Storywink, errorClass, service, step) WHERE step = 'ILLUSTRATION'"
+    )
+    assert "${JobSuccessMinAttempts}" in metrics["rate"]["Expression"]["Fn::Sub"]
+    assert {query["Period"] if "Period" in query else query["MetricStat"]["Period"] for query in metrics.values() if query["Id"] != "rate"} == {900}
+
+
+def test_the_canary_rollbacks_listen_to_the_alarms_that_concern_new_code():
+    def rollback_alarms(function: str) -> set[str]:
+        return {alarm["Ref"] for alarm in RESOURCES[function]["Properties"]["DeploymentPreference"]["Alarms"]}
+
+    assert {"ApiServerErrorRateAlarm", "ApiLatencyAlarm", "ApiLatencyP99Alarm"} <= rollback_alarms("ApiFunction")
+    for step in ("Story", "Illustration", "Finalize", "Pdf"):
+        assert f"{step}JobSuccessRateAlarm" in rollback_alarms(f"{step}WorkerFunction")
