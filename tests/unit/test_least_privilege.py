@@ -28,6 +28,8 @@ STAR_RESOURCE_ACTIONS = {
     "logs:PutResourcePolicy": "vended log delivery; no resource types",
     "logs:DescribeResourcePolicies": "vended log delivery; no resource types",
     "logs:DescribeLogGroups": "vended log delivery; lists every group",
+    # The uptime canary's own run metrics (capped by a cloudwatch:namespace condition to CloudWatchSynthetics).
+    "cloudwatch:PutMetricData": "metric writes have no resource types; the statement's condition names the namespace",
 }
 # Wildcard actions, where a statement may have one.
 WILDCARD_ACTIONS = {

@@ -376,3 +376,14 @@ def test_the_canary_rollbacks_listen_to_the_alarms_that_concern_new_code():
     assert {"ApiServerErrorRateAlarm", "ApiLatencyAlarm", "ApiLatencyP99Alarm"} <= rollback_alarms("ApiFunction")
     for step in ("Story", "Illustration", "Finalize", "Pdf"):
         assert f"{step}JobSuccessRateAlarm" in rollback_alarms(f"{step}WorkerFunction")
+
+
+def test_the_dashboard_shows_each_plan_number_with_its_value_and_error_budget():
+    slo = [w for w in dashboard_widgets() if w["y"] >= 50 and w["type"] == "metric"]
+    titles = " ".join(w["properties"]["title"] for w in slo)
+    for number in ("200 ms", "0.1 %", "99.9 %", "600 s", "95 %", "90 %"):
+        assert number in titles, number
+    budgets = [w for w in slo if any(m[-1].get("label") == "budget left (%)" for m in w["properties"]["metrics"])]
+    assert len(budgets) == 3  # latency, 5xx rate and uptime: the three the plan states as rates
+    names = {m[1] for w in slo for m in w["properties"]["metrics"] if isinstance(m[0], str)}
+    assert {"ApiLatency", "ApiServerErrors", "SuccessPercent", "TimeToBookSeconds", "JobSucceeded"} <= names
