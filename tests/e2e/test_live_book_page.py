@@ -1,9 +1,13 @@
 """The local stack's book page in headless Chromium: a parent signs in, opens a book, presses Generate
-and watches it fill in live over the WebSocket, with no polling and no reload."""
+and watches it fill in live over the WebSocket, with no polling and no reload. And the library keeps the
+covers it already has: the API names each object by the same URL all through its window and the object
+says how long it keeps (Cache-Control, which S3, and moto with it, send back with every GET)."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,7 +88,7 @@ def test_the_library_lists_the_book_with_its_cover_thumbnail(api, stack, sample_
     expect(card.locator(".book-meta")).to_contain_text("2 pages")
     cover = card.locator("img.cover-thumb")
     expect(cover).to_have_attribute(
-        "src", re.compile(rf"/books/{book['id']}/thumbnails/{book['coverAssetId']}\.jpg\?")
+        "src", re.compile(rf"/books/{book['id']}/thumbnails/{book['coverAssetId']}\.webp\?")
     )
     cover.scroll_into_view_if_needed()
     page.wait_for_function(f"image => ({IMAGES_LOADED})([image])", arg=cover.element_handle())
@@ -184,3 +188,68 @@ def test_the_page_pings_its_socket_and_hears_the_pongs(api, stack, sample_photos
     assert sum('"ping"' in frame for frame in sent) >= 3
     assert sum('"pong"' in frame for frame in received) >= 3
     expect(page.locator("#live-channel")).to_have_attribute("data-channel", "websocket")  # pongs keep it open
+
+
+# ---------------------------------------------------------------- the browser cache
+
+HEURISTIC_FRESHNESS_MS = 2500
+COVERS_LOADED = f"() => ({IMAGES_LOADED})([...document.querySelectorAll('img.cover-thumb')])"
+
+
+def clear_of_a_window_end(seconds: float = 60) -> None:
+    """A new window would rightly give new URLs: start the test well before the current one ends."""
+    from storywink.wiring import container
+
+    left = container().media.cache_seconds()
+    if left < seconds:
+        time.sleep(left + 1)
+
+
+def test_the_library_fetches_each_thumbnail_once_across_two_reloads(api, stack, sample_photos, page):
+    books = [api("parent").make_book([photo], title=f"Book {index}") for index, photo in enumerate(sample_photos[:3])]
+    clear_of_a_window_end()
+    # Chromium's own account of every request: whether the network or its cache answered it.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    urls: dict[str, str] = {}
+    from_cache: set[str] = set()
+    over_network: Counter[str] = Counter()
+    shown: Counter[str] = Counter()
+
+    def sent(event) -> None:
+        urls[event["requestId"]] = event["request"]["url"]
+
+    def answered(event) -> None:
+        url = event["response"]["url"]
+        if "/thumbnails/" not in urlsplit(url).path:
+            return
+        shown[url] += 1
+        served_by_cache = event["requestId"] in from_cache or event["response"].get("fromDiskCache")
+        if not served_by_cache:  # a fetch or a revalidation (304): either way the network was asked
+            over_network[url] += 1
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.requestServedFromCache", lambda event: from_cache.add(event["requestId"]))
+    cdp.on("Network.responseReceived", answered)
+
+    sign_in(page, stack, "parent")
+    covers = page.locator("img.cover-thumb")
+    expect(covers).to_have_count(3)
+    page.wait_for_function(COVERS_LOADED)
+    first_urls = sorted(covers.evaluate_all("images => images.map(image => image.src)"))
+    for _ in range(2):
+        # Past any heuristic freshness (a tenth of the objects' age when fetched, here a few seconds): only
+        # the objects' own Cache-Control keeps them fresh now.
+        page.wait_for_timeout(HEURISTIC_FRESHNESS_MS)
+        page.reload()
+        expect(page.locator("#library-view")).to_be_visible()
+        expect(covers).to_have_count(3)
+        page.wait_for_function(COVERS_LOADED)
+        # The same object, the same URL: the library names each cover exactly as before.
+        assert sorted(covers.evaluate_all("images => images.map(image => image.src)")) == first_urls
+
+    assert {re.search(r"/books/([0-9a-f-]+)/thumbnails/", url)[1] for url in first_urls} == {b["id"] for b in books}
+    assert all(urlsplit(url).path.endswith(".webp") for url in first_urls)
+    assert set(over_network) == set(first_urls)
+    assert all(count == 1 for count in over_network.values()), over_network  # once, then from the cache
+    assert all(shown[url] >= 3 for url in first_urls), shown  # and shown on each of the three loads

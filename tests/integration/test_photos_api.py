@@ -48,10 +48,19 @@ def test_presigned_upload_then_confirm_creates_pages_in_order(client, auth, new_
     first = confirmed["pages"][0]
     assert first["isTitlePage"] is True and confirmed["coverAssetId"] == first["photo"]["id"]
     assert first["photo"]["width"] > 0 and first["photo"]["contentType"] == "image/jpeg"
-    # The presigned image URLs really serve the cleaned photo and its thumbnail.
-    thumb = Image.open(io.BytesIO(httpx.get(first["thumbnailUrl"]).content))
-    assert max(thumb.size) <= 400
-    assert httpx.get(first["photoUrl"]).status_code == 200
+    # The image URLs really serve the cleaned photo and its WebP thumbnail, each with its Cache-Control.
+    served = httpx.get(first["thumbnailUrl"])
+    assert served.headers["content-type"] == "image/webp"
+    assert served.headers["cache-control"] == "max-age=31536000, immutable"
+    thumb = Image.open(io.BytesIO(served.content))
+    assert thumb.format == "WEBP" and thumb.width >= 400 and thumb.height >= 300  # covers the library cover box
+    photo = httpx.get(first["photoUrl"])
+    assert photo.status_code == 200 and photo.headers["cache-control"] == "max-age=31536000, immutable"
+    # Read again in the same window, the book names every picture by the very same URL.
+    again = client.get(f"/v1/books/{book['id']}", headers=auth()).json()
+    assert [(p["photoUrl"], p["thumbnailUrl"]) for p in again["pages"]] == [
+        (p["photoUrl"], p["thumbnailUrl"]) for p in confirmed["pages"]
+    ]
     # Staged uploads are gone; photos and thumbnails stay.
     stored = object_keys(media, book["id"])
     assert not [k for k in stored if "/uploads/" in k]

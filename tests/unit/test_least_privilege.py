@@ -127,7 +127,7 @@ def resource_documents(resources: dict[str, Any]) -> list[tuple[str, dict[str, A
 
 
 def allows(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in as_list(document["Statement"]) if s["Effect"] == "Allow"]
+    return [s for entry in as_list(document["Statement"]) for s in branches(entry) if s["Effect"] == "Allow"]
 
 
 def s3_grants(resources: dict[str, Any], function: str) -> dict[str, set[str]]:
@@ -273,7 +273,8 @@ def test_every_bucket_refuses_requests_without_tls(resources):
         spec["Properties"]["Bucket"]["Ref"]
         for spec in resources.values()
         if spec["Type"] == "AWS::S3::BucketPolicy"
-        for statement in as_list(spec["Properties"]["PolicyDocument"]["Statement"])
+        for entry in as_list(spec["Properties"]["PolicyDocument"]["Statement"])
+        for statement in branches(entry)
         if statement["Effect"] == "Deny"
         and statement["Principal"] == "*"
         and statement["Action"] == "s3:*"

@@ -16,6 +16,7 @@ from PIL.PngImagePlugin import PngInfo
 from storywink.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from storywink.domain.rules import SUPPORTED_UPLOAD_TYPES
 from storywink.imaging.photos import process_photo, sniff_image_type
+from storywink.storage import keys
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -204,12 +205,22 @@ def test_sixteen_bit_greyscale_keeps_its_midtones() -> None:
 # --- thumbnail ------------------------------------------------------------------------------
 
 
-def test_thumbnail_is_a_jpeg_that_fits_in_400_square_keeping_aspect() -> None:
-    result = _process(_encode(_photo((1200, 800)), "JPEG"))
+@pytest.mark.parametrize(
+    ("photo", "expected"),
+    [
+        ((1200, 800), (450, 300)),  # landscape: as tall as the 400 x 300 cover box
+        ((800, 1200), (400, 600)),  # portrait: as wide as it
+        ((1600, 1200), (400, 300)),  # the box's own shape: exactly the box
+        ((4000, 1000), (800, 200)),  # a panorama stops at the long-side cap
+    ],
+)
+def test_thumbnail_is_a_webp_covering_the_library_cover_box(photo, expected) -> None:
+    result = _process(_encode(_photo(photo), "JPEG"))
 
     with Image.open(io.BytesIO(result.thumbnail)) as thumbnail:
-        assert thumbnail.format == "JPEG"
-        assert thumbnail.size == (400, 267)
+        assert thumbnail.format == "WEBP"
+        assert thumbnail.get_format_mimetype() == keys.THUMBNAIL_CONTENT_TYPE
+        assert thumbnail.size == expected
 
 
 def test_thumbnail_of_a_small_photo_is_not_enlarged() -> None:

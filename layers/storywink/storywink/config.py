@@ -83,6 +83,17 @@ class Settings(BaseModel):
     bucket_name: str = Field("storywink-local-media", alias="MEDIA_BUCKET")
     upload_url_ttl_seconds: int = Field(900, ge=1, alias="UPLOAD_URL_TTL_SECONDS")
     download_url_ttl_seconds: int = Field(300, ge=1, alias="DOWNLOAD_URL_TTL_SECONDS")
+    # Photos, thumbnails and illustrations (README: Media and the CDN): one URL per object per window of this
+    # many seconds, valid one more window after it; responses embedding them may be cached to its end.
+    # At most 3.5 days: a URL lives two windows and SigV4 presigned URLs seven days (urls.MAX_WINDOW_SECONDS).
+    media_url_window_seconds: int = Field(3600, ge=60, le=302_400, alias="MEDIA_URL_WINDOW_SECONDS")
+    # The CloudFront distribution in front of the bucket: its domain, the id of its key group's public key,
+    # and the private key (PEM) that signs the URLs, given as is or as a Secrets Manager secret. Unset (the
+    # local stack): S3 presigned GETs.
+    media_cdn_domain: str | None = Field(None, alias="MEDIA_CDN_DOMAIN")
+    media_cdn_key_id: str | None = Field(None, alias="MEDIA_CDN_KEY_ID")
+    media_cdn_private_key: SecretStr | None = Field(None, alias="MEDIA_CDN_PRIVATE_KEY")
+    media_cdn_private_key_secret_arn: str | None = Field(None, alias="MEDIA_CDN_PRIVATE_KEY_SECRET_ARN")
 
     # Book rules
     max_pages: int = Field(20, ge=1, alias="MAX_PAGES")
@@ -250,8 +261,9 @@ class Settings(BaseModel):
     @field_validator(
         "crash_at", "crash_rate", "chaos_transient_attempts", "lambda_function_name", "aws_endpoint_url", "feature_flags_file",
         "database_url", "database_secret_arn", "database_host", "database_port", "database_name", "database_ca_file",
-        "database_read_url", "database_read_host", "state_machine_arn", "connections_table", "websocket_endpoint", "push_fanout_queue_url", "user_pool_id",
-        "account_deletion_queue_url", "export_queue_url", mode="before",
+        "database_read_url", "database_read_host", "state_machine_arn", "connections_table", "websocket_endpoint",
+        "push_fanout_queue_url", "user_pool_id", "account_deletion_queue_url", "export_queue_url", "media_cdn_domain",
+        "media_cdn_key_id", "media_cdn_private_key", "media_cdn_private_key_secret_arn", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -286,6 +298,16 @@ class Settings(BaseModel):
         if not steps or not steps <= {"story", "illustration"}:
             raise ValueError(f"must name some of story, illustration; got {value!r}")
         return ",".join(sorted(steps))
+
+    @model_validator(mode="after")
+    def _cdn_is_whole(self) -> Settings:
+        if self.media_cdn_domain and not (
+            self.media_cdn_key_id and (self.media_cdn_private_key or self.media_cdn_private_key_secret_arn)
+        ):
+            raise ValueError(
+                "MEDIA_CDN_DOMAIN needs MEDIA_CDN_KEY_ID and MEDIA_CDN_PRIVATE_KEY or MEDIA_CDN_PRIVATE_KEY_SECRET_ARN"
+            )
+        return self
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -92,9 +92,17 @@ class Container:
     @cached_property
     def media(self) -> MediaStore:
         from storywink.faults import media_with_faults
+        from storywink.storage.cdn import media_urls
         from storywink.storage.media import MediaStore
 
-        return media_with_faults(MediaStore(self.settings.bucket_name, self.aws.on_first_use("s3")), self._crashes)
+        s3 = self.aws.on_first_use("s3")
+        store = MediaStore(
+            self.settings.bucket_name,
+            s3,
+            urls=media_urls(self.settings, s3),
+            window_seconds=self.settings.media_url_window_seconds,
+        )
+        return media_with_faults(store, self._crashes)
 
     @cached_property
     def story_provider(self) -> StoryProvider:

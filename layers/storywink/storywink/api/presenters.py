@@ -1,4 +1,6 @@
-"""Database rows -> response bodies, with short-lived presigned URLs for every image."""
+"""Database rows -> response bodies, with a stable URL for every image: the same object gives the same URL
+all through the media store's current window (README: Media and the CDN), so a response may be cached
+until ``media.url_window().cache_seconds(now)`` and a browser keeps the pictures it already has."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from storywink.storage.media import MediaStore
 
 
 def page_out(page: Page, media: MediaStore, settings: Settings) -> PageOut:
-    ttl = settings.download_url_ttl_seconds
     return PageOut(
         id=page.id,
         page_number=page.page_number,
@@ -20,9 +21,9 @@ def page_out(page: Page, media: MediaStore, settings: Settings) -> PageOut:
         moderation_status=page.moderation_status,
         moderation_reason=page.moderation_reason,
         photo=AssetOut.model_validate(page.asset),
-        photo_url=media.presign_download(page.asset.s3_key, ttl),
-        thumbnail_url=media.presign_download(page.asset.thumbnail_key, ttl),
-        illustration_url=media.presign_download(page.illustration_key, ttl) if page.illustration_key else None,
+        photo_url=media.view_url(page.asset.s3_key),
+        thumbnail_url=media.view_url(page.asset.thumbnail_key),
+        illustration_url=media.view_url(page.illustration_key) if page.illustration_key else None,
     )
 
 
@@ -54,9 +55,7 @@ def book_summary(book: Book, page_length: int, media: MediaStore, settings: Sett
         child_name=book.child_name,
         status=book.status,
         page_length=page_length,
-        cover_thumbnail_url=(
-            media.presign_download(cover.thumbnail_key, settings.download_url_ttl_seconds) if cover else None
-        ),
+        cover_thumbnail_url=media.view_url(cover.thumbnail_key) if cover else None,
         created_at=book.created_at,
         updated_at=book.updated_at,
     )

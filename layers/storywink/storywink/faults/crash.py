@@ -83,12 +83,12 @@ class CrashAfterUpload(MediaStore):
     """A media store that crashes its worker right after storing an illustration or a PDF."""
 
     def __init__(self, inner: MediaStore, injector: CrashInjector) -> None:
-        super().__init__(inner.bucket, inner.s3)
+        super().__init__(inner.bucket, inner.s3, inner.urls, inner.window_seconds, inner.clock)
         self._injector = injector
         self._kind = injector.point.split(".")[0]
 
-    def write(self, key: str, data: bytes, content_type: str) -> None:
-        super().write(key, data, content_type)
+    def write(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> None:
+        super().write(key, data, content_type, cache_control)
         stored = keys.parse_generated_key(key)
         if stored is not None and stored.kind == self._kind:
             self._injector.after(stored.subject)

@@ -16,10 +16,9 @@ from PIL.PngImagePlugin import PngImageFile
 from PIL.WebPImagePlugin import WebPImageFile
 
 from storywink.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from storywink.imaging.sizing import fit_size
+from storywink.imaging.thumbnails import thumbnail_webp
 
 MIN_SIDE = 64
-THUMBNAIL_SIDE = 400
 JPEG_QUALITY = 90
 
 # ftyp brands of HEVC-coded HEIF, which is what phones write; AVIF shares the container, not the codec.
@@ -40,7 +39,7 @@ class ProcessedPhoto:
     extension: str  # "jpg" or "png"
     width: int  # after EXIF orientation
     height: int
-    thumbnail: bytes  # JPEG within THUMBNAIL_SIDE x THUMBNAIL_SIDE
+    thumbnail: bytes  # WebP covering the library's cover box (storywink.imaging.thumbnails)
     source_format: str  # what the upload really was: "jpeg", "png", "webp" or "heic"
 
 
@@ -94,7 +93,7 @@ def process_photo(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedP
         extension="png" if output_format == "PNG" else "jpg",
         width=image.width,
         height=image.height,
-        thumbnail=_encode(_thumbnail(image), "JPEG", icc_profile),
+        thumbnail=thumbnail_webp(image, icc_profile),
         source_format=kind,
     )
 
@@ -160,17 +159,6 @@ def _to_output_mode(image: Image.Image) -> Image.Image:
     if target == "RGBA" and image.getchannel("A").getextrema()[0] == 255:
         image = image.convert("RGB")  # an alpha channel that hides nothing: a JPEG is far smaller
     return image
-
-
-def _thumbnail(image: Image.Image) -> Image.Image:
-    size = fit_size(image.size, min(THUMBNAIL_SIDE, max(image.size)))  # shrink to fit, never enlarge
-    thumbnail = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    if thumbnail.mode == "RGBA":
-        # JPEG has no alpha: show transparent areas as white paper rather than black.
-        paper = Image.new("RGB", size, "white")
-        paper.paste(thumbnail, mask=thumbnail.getchannel("A"))
-        thumbnail = paper
-    return thumbnail
 
 
 def _encode(image: Image.Image, image_format: str, icc_profile: bytes | None) -> bytes:

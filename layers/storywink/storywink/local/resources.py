@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storywink.local.intrinsics import ResolveContext, Unresolvable, evaluate_conditions, parameter_values, resolve
+from storywink.local.intrinsics import (
+    NO_VALUE,
+    ResolveContext,
+    Unresolvable,
+    evaluate_conditions,
+    parameter_values,
+    resolve,
+)
 from storywink.local.runtime import REAL_TIME_FLOOR_SECONDS
 from storywink.local.sqs_poller import EventSourceMapping
 from storywink.local.template import load_template
@@ -278,6 +285,8 @@ class TemplateProvisioner:
                 except Unresolvable as missing:
                     self.result.unresolved_environment[key] = str(missing)
                     continue
+                if value is NO_VALUE:
+                    continue  # !If [..., !Ref AWS::NoValue]: CloudFormation leaves the variable out
                 value = ",".join(value) if isinstance(value, list) else str(value)
                 if environment.get(key, value) != value:
                     raise ValueError(f"{key} differs between functions; the in-process local stack shares one environment")

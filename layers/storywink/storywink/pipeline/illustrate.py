@@ -15,7 +15,7 @@ from storywink.providers.base import IllustrationProvider, IllustrationRequest
 from storywink.providers.errors import ContentPolicyError, PermanentProviderError, ProviderError
 from storywink.services.status import BookStatusService, StatusUpdate
 from storywink.storage import keys
-from storywink.storage.media import MediaStore
+from storywink.storage.media import REVALIDATE, MediaStore
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,10 @@ class IllustratePage:
 
     def perform(self, plan: IllustrationPlan) -> Drawn:
         result = self.provider.illustrate(replace(plan.request, photo=self.media.read(plan.photo_key)))
-        # One object per page: a redelivered or retried task overwrites, never duplicates.
+        # One object per page: a redelivered or retried task overwrites, never duplicates. Being rewritten
+        # in place, a browser keeps it but asks again (ETag) whenever it shows it.
         key = keys.illustration_key(plan.request.book_id, plan.request.page_id)
-        self.media.write(key, result.image, result.content_type)
+        self.media.write(key, result.image, result.content_type, cache_control=REVALIDATE)
         return Drawn(key, result.provider)
 
     def record(self, session: Session, task: IllustrationTask, plan: IllustrationPlan, drawn: Drawn) -> StepOutcome:

@@ -17,7 +17,7 @@ from storywink.domain import rules
 from storywink.domain.errors import AppError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from storywink.services.books import require_status
 from storywink.storage import keys
-from storywink.storage.media import MediaStore
+from storywink.storage.media import IMMUTABLE, MediaStore
 
 if TYPE_CHECKING:
     from storywink.imaging.photos import ProcessedPhoto
@@ -133,9 +133,10 @@ def confirm_uploads(
             asset_id = UUID(hex=upload_id)
             photo_key = keys.photo_key(book.id, asset_id, photo.extension)
             thumb_key = keys.thumbnail_key(book.id, asset_id)
-            media.write(photo_key, photo.data, photo.content_type)
+            # Named by the asset id and never rewritten: browsers and CloudFront keep them for good.
+            media.write(photo_key, photo.data, photo.content_type, cache_control=IMMUTABLE)
             written.append(photo_key)
-            media.write(thumb_key, photo.thumbnail, "image/jpeg")
+            media.write(thumb_key, photo.thumbnail, keys.THUMBNAIL_CONTENT_TYPE, cache_control=IMMUTABLE)
             written.append(thumb_key)
             asset = Asset(
                 id=asset_id,

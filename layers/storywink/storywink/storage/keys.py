@@ -18,8 +18,12 @@ def photo_key(book_id: UUID | str, asset_id: UUID | str, extension: str) -> str:
     return f"books/{book_id}/photos/{asset_id}.{extension}"
 
 
+# Thumbnails are WebP (storywink.imaging.thumbnails); older books keep the JPEG keys their assets name.
+THUMBNAIL_CONTENT_TYPE = "image/webp"
+
+
 def thumbnail_key(book_id: UUID | str, asset_id: UUID | str) -> str:
-    return f"books/{book_id}/thumbnails/{asset_id}.jpg"
+    return f"books/{book_id}/thumbnails/{asset_id}.webp"
 
 
 def illustration_key(book_id: UUID | str, page_id: UUID | str) -> str:

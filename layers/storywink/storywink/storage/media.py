@@ -1,15 +1,24 @@
-"""The media bucket: presigned uploads and downloads, reads, writes and deletes."""
+"""The media bucket: presigned uploads and downloads, stable image URLs, reads, writes and deletes."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Self
 
 from botocore.exceptions import ClientError
 
+from storywink.storage.urls import MediaUrls, S3Urls, UrlWindow
+
 UPLOAD_TAG = "stage=upload"
+# Objects whose key is never written twice (photos and thumbnails are named by their asset id): a browser
+# and CloudFront keep them as long as their URL lasts, without asking again.
+IMMUTABLE = "max-age=31536000, immutable"
+# Objects rewritten in place (an illustration drawn again keeps its key): kept, but revalidated (ETag) on use.
+REVALIDATE = "no-cache"
+DEFAULT_URL_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -19,9 +28,34 @@ class PresignedUpload:
 
 
 class MediaStore:
-    def __init__(self, bucket: str, s3: Any) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        s3: Any,
+        urls: MediaUrls | None = None,
+        window_seconds: int = DEFAULT_URL_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.bucket = bucket
         self.s3 = s3
+        # CloudFront signed URLs in the cloud; S3 presigned GETs signed as of the window's start otherwise.
+        self.urls = urls if urls is not None else S3Urls(s3, bucket)
+        self.window_seconds = window_seconds
+        self.clock = clock
+
+    def url_window(self) -> UrlWindow:
+        """The current window: every view URL handed out now is the same until its end (README: Media and the CDN)."""
+        return UrlWindow.at(self.clock(), self.window_seconds)
+
+    def cache_seconds(self) -> int:
+        """How long a response built now with view URLs may be cached (``Cache-Control: private, max-age=``):
+        until the current window ends; every URL in it stays valid a whole window longer."""
+        now = self.clock()
+        return UrlWindow.at(now, self.window_seconds).cache_seconds(now)
+
+    def view_url(self, key: str, window: UrlWindow | None = None) -> str:
+        """The URL a browser shows ``key`` by: byte-identical all window long, valid a window after its end."""
+        return self.urls.url(key, window or self.url_window())
 
     def presign_upload(self, key: str, content_type: str, size: int, ttl: int) -> PresignedUpload:
         # Content-Type and Content-Length are signed: S3 refuses a PUT of another type or size.
@@ -58,8 +92,10 @@ class MediaStore:
     def read(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
-    def write(self, key: str, data: bytes, content_type: str) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+    def write(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> None:
+        """``cache_control`` is stored with the object; S3 (and CloudFront from it) answer every GET with it."""
+        extra = {"CacheControl": cache_control} if cache_control else {}
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
