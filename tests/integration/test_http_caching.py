@@ -12,7 +12,7 @@ def _routes(book_id: str) -> list[str]:
     return ["/v1/books", f"/v1/books/{book_id}", f"/v1/books/{book_id}/status"]
 
 
-@pytest.mark.parametrize("route", [2], ids=["status"])
+@pytest.mark.parametrize("route", [0, 1, 2], ids=["library", "book", "status"])
 def test_a_matching_if_none_match_gets_a_304_without_a_body(client, auth, book_with_photos, route):
     path = _routes(book_with_photos(2)["id"])[route]
     first = client.get(path, headers=auth())
