@@ -64,6 +64,8 @@ def run_in_foreground(options: StackOptions, user: str) -> int:
         f"  API        {stack.api_url}\n"
         f"  API docs   {stack.api_url}/docs\n"
         f"  Book page  {stack.api_url}/app/  (sign in as any name)\n"
+        f"  SLOs       {stack.api_url}/admin/slo  (this session's success metrics; an admin token:\n"
+        f"             storywink token --user ops --admin)\n"
         f"  WebSocket  {stack.websocket_url}/?token=<token>  then send {{\"action\": \"subscribe\", \"bookId\": ...}}\n"
         f"  JWKS       {stack.api_url}/.well-known/jwks.json\n"
         f"  AWS (moto) {stack.moto_endpoint}\n"

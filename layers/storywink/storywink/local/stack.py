@@ -26,6 +26,7 @@ from storywink.local.moto_process import LISTEN_ADDRESSES
 from storywink.local.resources import LocalResources, TemplateProvisioner
 from storywink.local.runtime import FaithfulRuntime, FastRuntime
 from storywink.local.scheduler import LocalScheduler
+from storywink.local.slo import EmfTap, SloBoard
 from storywink.local.sqs_poller import SqsPoller
 from storywink.local.template import repo_root
 
@@ -109,12 +110,16 @@ class LocalStack:
         self._moto_process: subprocess.Popen[bytes] | None = None
         self._servers: list[tuple[Any, threading.Thread]] = []
         self._stack_file_written = False
+        # The session's success metrics, read off the EMF lines the functions print (served at /admin/slo).
+        self.slo = SloBoard()
+        self._stdout: Any = None
         # The template's feature flags, rewritten at every start; edit it to flip a flag while the stack runs.
         self.flags_file = self.options.state_dir / FLAGS_FILE
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        self._stdout, sys.stdout = sys.stdout, EmfTap(sys.stdout, self.slo)
         try:
             self._start_moto()
             self._start_database()
@@ -131,6 +136,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self._stdout is not None:
+            sys.stdout, self._stdout = self._stdout, None
         for poller in self.pollers:
             poller.request_stop()
         for poller in self.pollers:
@@ -322,7 +329,7 @@ class LocalStack:
         from fastapi.responses import JSONResponse
 
         from storywink.api.app import create_app
-        from storywink.local.web_app import add_book_page
+        from storywink.local.web_app import add_book_page, add_slo_page
         from storywink.wiring import container
 
         assert self.issuer is not None
@@ -337,6 +344,7 @@ class LocalStack:
         port = self.options.api_port or free_port()
         api_url = f"http://127.0.0.1:{port}"
         add_book_page(app, self.issuer, api_url=api_url, websocket_url=self.websocket_url)
+        add_slo_page(app, self.slo)
         self._serve(AsInvocations(app, self.resources.http_api_function), port, "api")
         self._app = app
         self.api_url = api_url

@@ -1,5 +1,6 @@
-"""The local stack's live book page: the static files at /app, the page's configuration and a dev
-sign-in that mints local tokens. Added by LocalStack only; the Lambda app never has these routes."""
+"""The local stack's pages: the live book page (static files at /app, its configuration and a dev
+sign-in that mints local tokens) and the session's success metrics at /admin/slo. Added by LocalStack
+only; the Lambda app never has these routes."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Query
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from storywink.api.deps import AdminCaller
 from storywink.auth.local_issuer import LocalIssuer
 from storywink.local.live_follower import PING_SECONDS
+from storywink.local.slo import SloBoard
 
 WEB_DIR = Path(__file__).with_name("web")
 PAGE_PATH = "/app/"
@@ -31,3 +35,16 @@ def add_book_page(app: FastAPI, issuer: LocalIssuer, *, api_url: str, websocket_
     app.add_api_route("/local/config.json", page_config, methods=["GET"], include_in_schema=False)
     app.add_api_route("/local/token", dev_token, methods=["GET"], include_in_schema=False)
     app.mount(PAGE_PATH.rstrip("/"), StaticFiles(directory=WEB_DIR, html=True), name="book-page")
+
+
+def add_slo_page(app: FastAPI, board: SloBoard) -> None:
+    """/admin/slo: the session's success metrics (a page that asks for an admin token, and its data)."""
+
+    def slo_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "slo.html")
+
+    def slo_data(caller: AdminCaller) -> dict:
+        return board.summary()
+
+    app.add_api_route("/admin/slo", slo_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/local/slo.json", slo_data, methods=["GET"], include_in_schema=False)
