@@ -45,7 +45,7 @@ class Generation:
         self._flags = flags
 
     def plan_generation(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         check_can_generate(book.status, len(book.pages))
         status_service = BookStatusService(session)
         for page in book.pages:
@@ -58,7 +58,7 @@ class Generation:
         return self._plan(session, book, started, "FULL", [], correlation_id)
 
     def plan_illustration(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         check_can_illustrate(book.status)
         page_ids = [page.id for page in sorted(book.pages, key=lambda p: p.page_number)]
         started = StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
@@ -67,7 +67,7 @@ class Generation:
     def plan_retry(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
         re-finalize and re-render the PDF."""
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         failed = pages_to_retry(
             book.status,
             [(page, PageState(page.page_number, page.moderation_status, page.text is not None)) for page in book.pages],
@@ -142,7 +142,7 @@ class Generation:
             raise ServiceUnavailable("The generation pipeline is not configured.", code="PIPELINE_NOT_CONFIGURED")
         return self._state_machine_arn
 
-    def _require_not_running(self, session: Session, book: Book) -> None:
+    def require_not_running(self, session: Session, book: Book) -> None:
         if book.status in rules.RUNNING_STATUSES and not self._execution_ended(session, book):
             raise Conflict(
                 "Generation is already running for this book.",
