@@ -21,7 +21,13 @@ from storywink.domain import rules
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.errors import Conflict, ServiceUnavailable
 from storywink.domain.execution import ExecutionInput, GenerationMode, Priority, execution_name
-from storywink.domain.generation_rules import PageState, check_can_generate, check_can_illustrate, pages_to_retry
+from storywink.domain.generation_rules import (
+    PageState,
+    check_can_generate,
+    check_can_illustrate,
+    check_can_render_pdf,
+    pages_to_retry,
+)
 from storywink.flags import FlagStore
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
@@ -80,6 +86,15 @@ class Generation:
         started = StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING)
         return self._plan(session, book, started, "REDO_PAGES", [page.id for page in failed], correlation_id)
 
+    def plan_pdf_render(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
+        """Render a finished book's PDF again through the state machine's PDF step (nothing else is redone);
+        the step sets the book's status back to what it was, with the new PDF."""
+        self.require_not_running(session, book)
+        check_can_render_pdf(book.status)
+        outcome = book.status.value
+        started = StatusUpdate("pdf.render.started", book_status=BookStatus.ILLUSTRATING)
+        return self._plan(session, book, started, "RENDER_PDF", [], correlation_id, outcome=outcome)
+
     def launch(self, planned: PlannedStart) -> None:
         """StartExecution for a start the caller has committed; ServiceUnavailable if it does not start."""
         try:
@@ -108,6 +123,7 @@ class Generation:
         mode: GenerationMode,
         page_ids: list,
         correlation_id: str,
+        outcome: str | None = None,
     ) -> PlannedStart:
         """Record the execution a start will run, and move the book to its running status (``started``)."""
         state_machine_arn = self._require_state_machine()
@@ -132,6 +148,7 @@ class Generation:
                 attempt=attempt,
                 correlation_id=correlation_id,
                 priority=priority,
+                outcome=outcome,
             ),
         )
         book.execution_arn = planned.execution_arn
