@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,10 @@ class GenerationScheduled(CamelModel):
     book_id: UUID
     status: str
     scheduled_start_at: datetime = Field(description="When the generation will start (to the second, UTC)")
+
+
+class GenerateAccepted(RootModel[GenerationStarted | GenerationScheduled]):
+    """A start now (the execution), or a start scheduled for later (its time)."""
 
 
 class GenerateRequest(StrictCamel):
@@ -211,7 +215,7 @@ GENERATE_ERRORS[503]["headers"] = STARTS[503]["headers"]
     "/generate",
     name="generate_book",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=GenerationStarted | GenerationScheduled,
+    response_model=GenerateAccepted,
     summary="Generate the book, now or at startAt",
     responses=GENERATE_ERRORS,
 )
