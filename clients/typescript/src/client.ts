@@ -22,6 +22,8 @@ export type Page = Schemas["PageOut"];
 export type PhotoContentType = Schemas["PhotoUploadSpec"]["contentType"];
 export type PhotoUploadTicket = Schemas["PhotoUploadTicket"];
 export type GenerationStarted = Schemas["GenerationStarted"];
+/** What generate answers: the started generation, or the scheduled start when `startAt` was given. */
+export type GenerateAccepted = Schemas["GenerateAccepted"];
 export type PdfLink = Schemas["PdfLink"];
 export type Usage = Schemas["UsageOut"];
 export type ErrorBody = Schemas["ErrorBody"];
@@ -110,7 +112,8 @@ export interface StorywinkClient {
   /** Ask for tickets, PUT each file to its ticket with the ticket's headers, confirm: the book with its
    * new pages. All or none: any failure throws, and nothing is added until the confirm succeeds. */
   uploadPhotos(bookId: string, files: PhotoFile[]): Promise<Book>;
-  generateBook(bookId: string, options?: { idempotencyKey?: string }): Promise<GenerationStarted>;
+  /** Start now, or at `startAt` (an RFC 3339 time with its offset, within 30 days). */
+  generateBook(bookId: string, options?: { idempotencyKey?: string; startAt?: string }): Promise<GenerateAccepted>;
   getBookStatus(bookId: string): Promise<BookProgress>;
   /** A short-lived download link for the finished PDF. */
   getBookPdf(bookId: string): Promise<PdfLink>;
@@ -190,6 +193,7 @@ export function createStorywinkClient(options: StorywinkClientOptions): Storywin
       unwrap(
         await raw.POST("/v1/books/{book_id}/generate", {
           params: { path: { book_id: bookId }, header: idempotency(opts?.idempotencyKey) },
+          ...(opts?.startAt === undefined ? {} : { body: { startAt: opts.startAt } }),
         }),
       ),
     getBookStatus: async (bookId) => unwrap(await raw.GET("/v1/books/{book_id}/status", book(bookId))),

@@ -38,6 +38,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Act on many books: re-render PDFs, regenerate or retry failed pages, fed to the pipeline at a bounded rate */
+        post: operations["createBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's progress: counts and each book's outcome */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/dead-letters": {
         parameters: {
             query?: never;
@@ -152,7 +186,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Generate the book */
+        /** Generate the book, now or at startAt */
         post: operations["generateBook"];
         delete?: never;
         options?: never;
@@ -274,6 +308,23 @@ export interface paths {
         /** Redo only the failed pages, then re-finalize and re-render the PDF */
         post: operations["retryBook"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/books/{book_id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel the book's scheduled start */
+        delete: operations["cancelScheduledStart"];
         options?: never;
         head?: never;
         patch?: never;
@@ -442,6 +493,102 @@ export interface components {
             /** Width */
             width: number;
         };
+        /** BatchAccepted */
+        BatchAccepted: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Total */
+            total: number;
+        };
+        /** BatchBook */
+        BatchBook: {
+            /**
+             * Bookid
+             * Format: uuid
+             */
+            bookId: string;
+            /** Finishedat */
+            finishedAt: string | null;
+            /**
+             * Outcomecode
+             * @description DONE: the book's status; FAILED: why (an error code or the book's status)
+             */
+            outcomeCode: string | null;
+            /** Outcomemessage */
+            outcomeMessage: string | null;
+            /** Startedat */
+            startedAt: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "QUEUED" | "RUNNING" | "DONE" | "FAILED";
+        };
+        /** BatchFilter */
+        BatchFilter: {
+            /** Status */
+            status?: components["schemas"]["BookStatus"];
+            /** Userid */
+            userId?: string;
+        };
+        /** BatchProgress */
+        BatchProgress: {
+            /** Books */
+            books: components["schemas"]["BatchBook"][];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Done */
+            done: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Finishedat
+             * @description When the last book was settled; null while any is queued or running
+             */
+            finishedAt: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Operation */
+            operation: string;
+            /** Queued */
+            queued: number;
+            /** Running */
+            running: number;
+            /** Selection */
+            selection: {
+                [key: string]: unknown;
+            };
+            /** Total */
+            total: number;
+        };
+        /** BatchRequest */
+        BatchRequest: {
+            /**
+             * Bookids
+             * @description The books, or give a filter
+             */
+            bookIds?: string[];
+            /**
+             * Filter
+             * @description Every book matching it (oldest first; at most `BATCH_MAX_BOOKS`, 500)
+             */
+            filter?: components["schemas"]["BatchFilter"];
+            /**
+             * Operation
+             * @description `rerender-pdf`: the PDF step again for finished books; `regenerate`: a full generation; `retry-failed-pages`: the failed pages only
+             * @enum {string}
+             */
+            operation: "rerender-pdf" | "regenerate" | "retry-failed-pages";
+        };
         /** BookCreate */
         BookCreate: {
             /** @default watercolor */
@@ -502,6 +649,11 @@ export interface components {
             pages: components["schemas"]["PageOut"][];
             /** Prompttokens */
             promptTokens: number;
+            /**
+             * Scheduledstartat
+             * @description When the generation scheduled for later starts (POST /generate with startAt); null when none is
+             */
+            scheduledStartAt: string | null;
             /** Specialobjects */
             specialObjects: string | null;
             status: components["schemas"]["BookStatus"];
@@ -534,6 +686,12 @@ export interface components {
              * @description Only while the book waits for capacity: its story or first illustrations are queued, none started.
              */
             queue?: components["schemas"]["QueueProgress"];
+            /**
+             * Scheduledstartat
+             * Format: date-time
+             * @description Only while the book's generation is scheduled for later (POST /generate with startAt): when it starts.
+             */
+            scheduledStartAt?: string;
             status: components["schemas"]["BookStatus"];
             storyGeneration: components["schemas"]["StoryGenerationProgress"];
         };
@@ -771,6 +929,36 @@ export interface components {
          * @enum {string}
          */
         ExportStatus: "PENDING" | "BUILDING" | "READY" | "FAILED" | "EXPIRED";
+        /**
+         * GenerateAccepted
+         * @description A start now (the execution), or a start scheduled for later (its time).
+         */
+        GenerateAccepted: components["schemas"]["GenerationStarted"] | components["schemas"]["GenerationScheduled"];
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Startat
+             * Format: date-time
+             * @description Start later instead of now: an RFC 3339 time in the future, at most `SCHEDULE_MAX_DAYS` (30) days ahead. The generation is charged to the quota when it starts, not now; `DELETE /v1/books/{bookId}/schedule` cancels it
+             */
+            startAt?: string;
+        };
+        /** GenerationScheduled */
+        GenerationScheduled: {
+            /**
+             * Bookid
+             * Format: uuid
+             */
+            bookId: string;
+            /**
+             * Scheduledstartat
+             * Format: date-time
+             * @description When the generation will start (to the second, UTC)
+             */
+            scheduledStartAt: string;
+            /** Status */
+            status: string;
+        };
         /** GenerationStarted */
         GenerationStarted: {
             /** Attempt */
@@ -1171,6 +1359,155 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    createBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the batch worker starts its books */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAccepted"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller is not an administrator: `ADMIN_ONLY` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not valid (`VALIDATION_FAILED`), selecting no book (`BATCH_EMPTY`) or too many (`BATCH_TOO_LARGE`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Dead-letter queues are not configured (`DLQ_NOT_CONFIGURED`), or the signing keys are unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchProgress"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller is not an administrator: `ADMIN_ONLY` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such batch: `BATCH_NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Dead-letter queues are not configured (`DLQ_NOT_CONFIGURED`), or the signing keys are unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1975,7 +2312,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
@@ -1983,7 +2324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GenerationStarted"];
+                    "application/json": components["schemas"]["GenerateAccepted"];
                 };
             };
             /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
@@ -2006,7 +2347,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Already running (`GENERATION_IN_PROGRESS`), or the book's status does not allow this start (`BOOK_STATE_CONFLICT`) */
+            /** @description Already running (`GENERATION_IN_PROGRESS`), already scheduled (`GENERATION_ALREADY_SCHEDULED`), or the book's status does not allow this start (`BOOK_STATE_CONFLICT`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2024,7 +2365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not valid (`VALIDATION_FAILED`, `INVALID_IDEMPOTENCY_KEY`, `IDEMPOTENCY_KEY_REUSED`), or no photos (`BOOK_HAS_NO_PHOTOS`) */
+            /** @description Not valid (`VALIDATION_FAILED`, `INVALID_IDEMPOTENCY_KEY`, `IDEMPOTENCY_KEY_REUSED`), no photos (`BOOK_HAS_NO_PHOTOS`), or a startAt in the past (`START_AT_NOT_IN_FUTURE`) or too far ahead (`START_AT_TOO_FAR`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2053,7 +2394,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later */
+            /** @description The service has reached today's ceiling on AI provider calls (`PROVIDER_BUDGET_EXHAUSTED`, with Retry-After; details: resetsAt), the pipeline did not start or is not configured (`PIPELINE_UNAVAILABLE`, `PIPELINE_NOT_CONFIGURED`), or another dependency is unavailable; try again later; with startAt, the schedule could not be made or scheduling is not configured (`SCHEDULER_UNAVAILABLE`, `SCHEDULER_NOT_CONFIGURED`) */
             503: {
                 headers: {
                     /** @description With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC) */
@@ -2807,6 +3148,93 @@ export interface operations {
                 headers: {
                     /** @description With `PROVIDER_BUDGET_EXHAUSTED`: seconds until the daily ceiling resets (midnight UTC) */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancelScheduledStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                book_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No bearer token, or one that is malformed, expired or not for this API: `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED` */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such book of the caller's (`BOOK_NOT_FOUND`), or it has no scheduled start (`SCHEDULE_NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's account has been deleted, or its deletion is under way: `ACCOUNT_DELETED` (its tokens stay valid until they expire, but nothing more is read or made for it) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is not valid: `VALIDATION_FAILED` (details: one ValidationIssue per problem) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests this minute: `RATE_LIMITED` (changes and reads have limits of their own; details: QuotaDetails) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit allows this again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Something went wrong on our side: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (the database, the signing keys: `JWKS_UNAVAILABLE`, `AUTH_NOT_CONFIGURED`, `DATABASE_NOT_CONFIGURED`, ...); try again later */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -136,6 +136,16 @@ class Settings(BaseModel):
 
     # Pipeline
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
+    # Scheduled starts (POST /generate with startAt): the EventBridge Scheduler group the one-time schedules go
+    # in, the function they invoke and the role they invoke it with; how far ahead a start may be asked for.
+    schedule_group_name: str | None = Field(None, alias="SCHEDULE_GROUP_NAME")
+    schedule_target_arn: str | None = Field(None, alias="SCHEDULE_TARGET_ARN")
+    schedule_role_arn: str | None = Field(None, alias="SCHEDULE_ROLE_ARN")
+    schedule_max_days: int = Field(30, ge=1, le=365, alias="SCHEDULE_MAX_DAYS")
+    # Admin batches: the most books one batch may name or its filter may match, and how many of all batches'
+    # books the batch worker starts per minute (its schedule's rate), so a batch never crowds out parents.
+    batch_max_books: int = Field(500, ge=1, le=10_000, alias="BATCH_MAX_BOOKS")
+    batch_books_per_minute: int = Field(10, ge=1, le=1000, alias="BATCH_BOOKS_PER_MINUTE")
     # A claimed task whose worker has not renewed its lease for this long is presumed dead; a redelivery
     # (or the sweeper) takes over. Workers renew it every quarter of this while they work.
     job_lease_seconds: float = Field(45, gt=0, alias="JOB_LEASE_SECONDS")
@@ -263,7 +273,8 @@ class Settings(BaseModel):
         "database_url", "database_secret_arn", "database_host", "database_port", "database_name", "database_ca_file",
         "database_read_url", "database_read_host", "state_machine_arn", "connections_table", "websocket_endpoint",
         "push_fanout_queue_url", "user_pool_id", "account_deletion_queue_url", "export_queue_url", "media_cdn_domain",
-        "media_cdn_key_id", "media_cdn_private_key", "media_cdn_private_key_secret_arn", mode="before",
+        "media_cdn_key_id", "media_cdn_private_key", "media_cdn_private_key_secret_arn", "schedule_group_name",
+        "schedule_target_arn", "schedule_role_arn", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from storywink.realtime.sse import BookEventWaiter
     from storywink.services.events import Publisher
     from storywink.services.generation import Generation
+    from storywink.services.scheduled_starts import GenerationScheduler
     from storywink.storage.media import MediaStore
 
 
@@ -169,6 +170,12 @@ class Container:
         from storywink.services.generation import Generation
 
         return Generation(self.aws("stepfunctions"), self.settings.state_machine_arn, self.flags)
+
+    @cached_property
+    def generation_scheduler(self) -> GenerationScheduler:
+        from storywink.services.scheduled_starts import GenerationScheduler
+
+        return GenerationScheduler(self.aws.on_first_use("scheduler"), self.settings)
 
     @cached_property
     def verifier(self) -> TokenVerifier:

@@ -2,7 +2,8 @@
 
 Rate-limit and photo charges are committed at once, as a named step of the route they guard (the counter
 row is not held while the action runs; an attempt stays counted if the action then fails). A generation is
-charged inside the start's own transaction instead, so only starts that happen cost one.
+charged inside the start's own transaction instead (storywink.services.starts), so only starts that happen
+cost one.
 """
 
 from __future__ import annotations
@@ -31,13 +32,6 @@ def rate_limit(request: Request, caller: CallerDep, user: CurrentUser, session: 
     if not caller.is_admin:
         bucket = UsageBucket.REQUESTS if request.method in MUTATING_METHODS else UsageBucket.READS
         _charge(session, user, settings, bucket)
-
-
-def charge_generation(caller: Caller, user: User, session: Session, settings: Settings) -> None:
-    """generate, illustrate and retry each count as one generation against the daily quota. Charged in
-    the caller's transaction (the start's own), so a start that does not happen costs nothing."""
-    if not caller.is_admin:
-        limits.consume(session, user.id, limits.limits_for(user.plan, settings)[UsageBucket.GENERATIONS])
 
 
 def charge_photos(caller: Caller, user: User, session: Session, settings: Settings, count: int) -> None:

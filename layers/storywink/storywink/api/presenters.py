@@ -41,6 +41,7 @@ def book_out(book: Book, media: MediaStore, settings: Settings) -> BookOut:
         prompt_tokens=book.prompt_tokens,
         completion_tokens=book.completion_tokens,
         has_pdf=book.pdf_key is not None,
+        scheduled_start_at=book.scheduled_start_at,
         pages=[page_out(page, media, settings) for page in pages],
         created_at=book.created_at,
         updated_at=book.updated_at,

@@ -173,6 +173,9 @@ class BookOut(BookDetails):
     prompt_tokens: int
     completion_tokens: int
     has_pdf: bool
+    scheduled_start_at: datetime | None = Field(
+        description="When the generation scheduled for later starts (POST /generate with startAt); null when none is"
+    )
     pages: list[PageOut]
     created_at: datetime
     updated_at: datetime

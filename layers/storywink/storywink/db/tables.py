@@ -123,6 +123,10 @@ class Book(Timestamps, Base):
     # Set when the book enters GENERATING or ILLUSTRATING, cleared when that step's first task is claimed
     # (or the status moves on): the book is waiting for capacity while it is set.
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A generation asked for later (POST /generate with startAt): when, and the one-time schedule that will
+    # start it. A fire whose schedule name is not this one is stale (cancelled, replaced, or already fired).
+    scheduled_start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    schedule_name: Mapped[str | None] = mapped_column(String(64))
 
     pages: Mapped[list[Page]] = relationship(
         back_populates="book", order_by="Page.page_number", cascade="all, delete-orphan", passive_deletes=True
@@ -306,3 +310,36 @@ class Export(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Batch(Base):
+    """An operator's action on many books (POST /v1/admin/batches), fed to the pipeline at a bounded rate."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    operation: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    # What was asked for: the book ids, or the filter they were chosen by.
+    selection: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchItem(Base):
+    """One book of a batch: QUEUED, RUNNING (its execution started), DONE or FAILED, with the outcome.
+
+    No foreign key to the book: a book deleted meanwhile is an outcome (BOOK_NOT_FOUND), not a vanished row."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (Index("ix_batch_items_status", "status", "batch_id", "position"),)
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    book_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    execution_arn: Mapped[str | None] = mapped_column(String(2048))
+    outcome_code: Mapped[str | None] = mapped_column(String(80))
+    outcome_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

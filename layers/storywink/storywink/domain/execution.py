@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-GenerationMode = Literal["FULL", "ILLUSTRATE", "REDO_PAGES"]
+GenerationMode = Literal["FULL", "ILLUSTRATE", "REDO_PAGES", "RENDER_PDF"]
 Priority = Literal["standard", "premium"]
 
 
@@ -27,9 +27,11 @@ class ExecutionInput(_Camel):
     attempt: int = Field(ge=1)
     correlation_id: str = ""
     priority: Priority = "standard"
+    # RENDER_PDF only: the status the finished book had, which the PDF step sets again with the new PDF.
+    outcome: Literal["COMPLETED", "PARTIAL"] | None = None
 
     def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
     def parse(cls, raw: str) -> ExecutionInput | None:

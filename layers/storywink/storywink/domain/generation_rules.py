@@ -14,6 +14,7 @@ from storywink.domain.errors import Conflict, ValidationFailed
 
 GENERATION_STARTABLE = frozenset({BookStatus.DRAFT, BookStatus.FAILED})
 RETRYABLE = frozenset({BookStatus.PARTIAL, BookStatus.FAILED})
+PDF_RENDERABLE = frozenset({BookStatus.COMPLETED, BookStatus.PARTIAL})
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ def check_can_illustrate(status: BookStatus) -> None:
     if status != BookStatus.STORY_READY:
         raise Conflict(
             "Illustration starts from a book whose story is ready.",
+            code="BOOK_STATE_CONFLICT",
+            details={"status": status.value},
+        )
+
+
+def check_can_render_pdf(status: BookStatus) -> None:
+    """Only a finished book (COMPLETED or PARTIAL) has a PDF to render again."""
+    if status not in PDF_RENDERABLE:
+        raise Conflict(
+            f"A book that is {status.value} has no finished PDF to render again.",
             code="BOOK_STATE_CONFLICT",
             details={"status": status.value},
         )

@@ -1,7 +1,10 @@
 """BookProgress, exactly the shape of the seed plan's interface (camelCase on the wire), plus `queue`
-while the book waits for capacity (omitted otherwise, so a book that is not waiting has the seed's shape)."""
+while the book waits for capacity and `scheduledStartAt` while its generation is scheduled for later (each
+omitted otherwise, so a book that is neither has the seed's shape)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -46,4 +49,9 @@ class BookProgress(CamelModel):
         None,
         exclude_if=lambda queue: queue is None,
         description="Only while the book waits for capacity: its story or first illustrations are queued, none started.",
+    )
+    scheduled_start_at: datetime | SkipJsonSchema[None] = Field(
+        None,
+        exclude_if=lambda moment: moment is None,
+        description="Only while the book's generation is scheduled for later (POST /generate with startAt): when it starts.",
     )

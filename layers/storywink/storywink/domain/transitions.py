@@ -8,8 +8,9 @@ BOOK_TRANSITIONS: dict[BookStatus, frozenset[BookStatus]] = {
     B.GENERATING: frozenset({B.STORY_READY, B.ILLUSTRATING, B.FAILED}),
     B.STORY_READY: frozenset({B.ILLUSTRATING, B.GENERATING, B.FAILED}),
     B.ILLUSTRATING: frozenset({B.COMPLETED, B.PARTIAL, B.FAILED}),
-    # A finished book can be retried (failed pages only) or, when nothing came out, generated again.
-    B.COMPLETED: frozenset({B.FAILED}),
+    # A finished book can be retried (failed pages only) or, when nothing came out, generated again; a
+    # completed one's PDF can be rendered again (an operator's batch), which passes through ILLUSTRATING.
+    B.COMPLETED: frozenset({B.ILLUSTRATING, B.FAILED}),
     B.PARTIAL: frozenset({B.ILLUSTRATING, B.FAILED}),
     B.FAILED: frozenset({B.GENERATING, B.ILLUSTRATING}),
 }

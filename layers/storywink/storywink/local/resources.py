@@ -75,6 +75,10 @@ class LocalResources:
     definitions: dict[str, str] = field(default_factory=dict)
     mappings: list[EventSourceMapping] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    # EventBridge Scheduler groups (logical id -> name): the functions make one-time schedules in them.
+    schedule_groups: dict[str, str] = field(default_factory=dict)
+    # Each function's ARN -> its logical id (what a schedule's target names).
+    function_arns: dict[str, str] = field(default_factory=dict)
     # Function (logical id) -> its ReservedConcurrentExecutions, where the template sets one.
     reserved_concurrency: dict[str, int] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
@@ -141,6 +145,8 @@ class TemplateProvisioner:
         self._buckets()
         self._tables()
         self._state_machines()
+        self._schedule_groups()
+        self._names_of_roles_and_functions()
         self._functions()
         self._websocket_routes()
         self._feature_flags()
@@ -275,6 +281,30 @@ class TemplateProvisioner:
             self.ctx.refs[logical_id] = arn
             self.ctx.attributes[logical_id] = {"Arn": arn, "Name": name}
 
+    def _schedule_groups(self) -> None:
+        scheduler = self.clients("scheduler")
+        for logical_id, spec in self.resources("AWS::Scheduler::ScheduleGroup"):
+            properties = resolve(spec.get("Properties", {}), self.ctx)
+            name = properties.get("Name") or self.physical_name(logical_id)
+            arn = scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+            self.result.schedule_groups[logical_id] = name
+            self.ctx.refs[logical_id] = name
+            self.ctx.attributes[logical_id] = {"Arn": arn}
+
+    def _names_of_roles_and_functions(self) -> None:
+        """The ARNs the functions' settings name (a schedule's target and role). Nothing is created: the local
+        stack invokes the functions in-process and moto asks no role of a schedule."""
+        for logical_id, _ in self.resources("AWS::IAM::Role"):
+            name = self.physical_name(logical_id)
+            self.ctx.refs[logical_id] = name
+            self.ctx.attributes[logical_id] = {"Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        for logical_id, _ in self.resources("AWS::Serverless::Function"):
+            name = self.physical_name(logical_id)
+            arn = f"arn:aws:lambda:{self.result.region}:{ACCOUNT}:function:{name}"
+            self.result.function_arns[arn] = logical_id
+            self.ctx.refs[logical_id] = name
+            self.ctx.attributes[logical_id] = {"Arn": arn}
+
     def _functions(self) -> None:
         globals_ = self.template.get("Globals", {}).get("Function", {})
         environment: dict[str, str] = {}
@@ -357,6 +387,12 @@ class TemplateProvisioner:
             content = resolve(spec["Properties"]["Content"], self.ctx)
             json.loads(content)  # the document must be valid JSON
             self.result.feature_flags = content
+
+    def timeout_of(self, function_logical_id: str) -> float:
+        """The function's Timeout (or the Globals'), in the stack's time scale."""
+        spec = self.template["Resources"][function_logical_id]["Properties"]
+        globals_ = self.template.get("Globals", {}).get("Function", {})
+        return int(spec.get("Timeout", globals_.get("Timeout", 3))) * self.time_scale
 
     def handler_of(self, function_logical_id: str) -> str:
         return self.template["Resources"][function_logical_id]["Properties"]["Handler"]

@@ -25,7 +25,7 @@ from storywink.local.moto_patches import apply_moto_patches
 from storywink.local.moto_process import LISTEN_ADDRESSES
 from storywink.local.resources import LocalResources, TemplateProvisioner
 from storywink.local.runtime import FaithfulRuntime, FastRuntime
-from storywink.local.scheduler import LocalScheduler
+from storywink.local.scheduler import LocalScheduler, OneTimeSchedules, ScheduleTarget
 from storywink.local.slo import EmfTap, SloBoard
 from storywink.local.sqs_poller import SqsPoller
 from storywink.local.template import repo_root
@@ -99,6 +99,7 @@ class LocalStack:
         self.issuer: LocalIssuer | None = None
         self.pollers: list[SqsPoller] = []
         self.schedulers: dict[str, LocalScheduler] = {}
+        self.one_time_schedules: OneTimeSchedules | None = None
         self.runtime: FastRuntime | FaithfulRuntime = FastRuntime()
         self.websocket_gateway: LocalWebSocketGateway | None = None
         self.api_url = ""
@@ -146,6 +147,9 @@ class LocalStack:
         for scheduler in self.schedulers.values():
             scheduler.stop()
         self.schedulers = {}
+        if self.one_time_schedules is not None:
+            self.one_time_schedules.stop()
+            self.one_time_schedules = None
         for server, thread in self._servers:
             server.should_exit = True
             thread.join(timeout=10)
@@ -256,6 +260,7 @@ class LocalStack:
         self.resources = provisioner.provision()
         self._code_uri = provisioner.code_uri
         self._handler_of = provisioner.handler_of
+        self._timeout_of = provisioner.timeout_of
         self.issuer = load_or_create_issuer(self.options.state_dir / "auth", LOCAL_ISSUER, LOCAL_AUDIENCE)
         self._websocket_port = self.options.websocket_port or free_port()
         self.websocket_url = f"ws://127.0.0.1:{self._websocket_port}"
@@ -312,6 +317,19 @@ class LocalStack:
             scheduler = LocalScheduler(schedule, handler, self.runtime, scale)
             scheduler.start()
             self.schedulers[schedule.function_name] = scheduler
+        # The one-time schedules the functions make (scheduled starts), fired when due.
+        self.one_time_schedules = OneTimeSchedules(
+            self._client("scheduler"), list(self.resources.schedule_groups.values()), self._schedule_target, self.runtime
+        )
+        self.one_time_schedules.start()
+
+    def _schedule_target(self, arn: str) -> ScheduleTarget | None:
+        assert self.resources is not None
+        function = self.resources.function_arns.get(arn)
+        if function is None:
+            return None
+        handler = load_handler(self._code_uri(function), self._handler_of(function))
+        return ScheduleTarget(function, handler, self._timeout_of(function))
 
     def _start_websocket_gateway(self) -> None:
         from storywink.local.websocket_gateway import LocalWebSocketGateway

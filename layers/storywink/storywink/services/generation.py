@@ -21,7 +21,13 @@ from storywink.domain import rules
 from storywink.domain.enums import BookStatus, ModerationStatus, Plan
 from storywink.domain.errors import Conflict, ServiceUnavailable
 from storywink.domain.execution import ExecutionInput, GenerationMode, Priority, execution_name
-from storywink.domain.generation_rules import PageState, check_can_generate, check_can_illustrate, pages_to_retry
+from storywink.domain.generation_rules import (
+    PageState,
+    check_can_generate,
+    check_can_illustrate,
+    check_can_render_pdf,
+    pages_to_retry,
+)
 from storywink.flags import FlagStore
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
@@ -45,7 +51,7 @@ class Generation:
         self._flags = flags
 
     def plan_generation(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         check_can_generate(book.status, len(book.pages))
         status_service = BookStatusService(session)
         for page in book.pages:
@@ -58,7 +64,7 @@ class Generation:
         return self._plan(session, book, started, "FULL", [], correlation_id)
 
     def plan_illustration(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         check_can_illustrate(book.status)
         page_ids = [page.id for page in sorted(book.pages, key=lambda p: p.page_number)]
         started = StatusUpdate("illustration.started", book_status=BookStatus.ILLUSTRATING)
@@ -67,7 +73,7 @@ class Generation:
     def plan_retry(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
         """Redo only the FAILED pages (OK and FLAGGED pages are neither touched nor re-sent), then
         re-finalize and re-render the PDF."""
-        self._require_not_running(session, book)
+        self.require_not_running(session, book)
         failed = pages_to_retry(
             book.status,
             [(page, PageState(page.page_number, page.moderation_status, page.text is not None)) for page in book.pages],
@@ -79,6 +85,15 @@ class Generation:
             )
         started = StatusUpdate("retry.started", book_status=BookStatus.ILLUSTRATING)
         return self._plan(session, book, started, "REDO_PAGES", [page.id for page in failed], correlation_id)
+
+    def plan_pdf_render(self, session: Session, book: Book, correlation_id: str) -> PlannedStart:
+        """Render a finished book's PDF again through the state machine's PDF step (nothing else is redone);
+        the step sets the book's status back to what it was, with the new PDF."""
+        self.require_not_running(session, book)
+        check_can_render_pdf(book.status)
+        outcome = book.status.value
+        started = StatusUpdate("pdf.render.started", book_status=BookStatus.ILLUSTRATING)
+        return self._plan(session, book, started, "RENDER_PDF", [], correlation_id, outcome=outcome)
 
     def launch(self, planned: PlannedStart) -> None:
         """StartExecution for a start the caller has committed; ServiceUnavailable if it does not start."""
@@ -108,6 +123,7 @@ class Generation:
         mode: GenerationMode,
         page_ids: list,
         correlation_id: str,
+        outcome: str | None = None,
     ) -> PlannedStart:
         """Record the execution a start will run, and move the book to its running status (``started``)."""
         state_machine_arn = self._require_state_machine()
@@ -132,6 +148,7 @@ class Generation:
                 attempt=attempt,
                 correlation_id=correlation_id,
                 priority=priority,
+                outcome=outcome,
             ),
         )
         book.execution_arn = planned.execution_arn
@@ -142,7 +159,7 @@ class Generation:
             raise ServiceUnavailable("The generation pipeline is not configured.", code="PIPELINE_NOT_CONFIGURED")
         return self._state_machine_arn
 
-    def _require_not_running(self, session: Session, book: Book) -> None:
+    def require_not_running(self, session: Session, book: Book) -> None:
         if book.status in rules.RUNNING_STATUSES and not self._execution_ended(session, book):
             raise Conflict(
                 "Generation is already running for this book.",

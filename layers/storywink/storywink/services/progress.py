@@ -42,6 +42,7 @@ def compute_progress(session: Session, book: Book) -> BookProgress:
             in_progress=_pages_being_illustrated(session, book.id),
         ),
         queue=book_queue(session, book),
+        scheduled_start_at=book.scheduled_start_at,
     )
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from storywink.api.deps import AdminCaller, AwsDep, SettingsDep
+from storywink.api.deps import AdminCaller, AwsDep, SessionDep, SettingsDep
 from storywink.api.responses import AUTHENTICATED, errors
+from storywink.api.schemas import StrictCamel
+from storywink.config import Settings
+from storywink.domain.enums import BookStatus
+from storywink.services import batches
 from storywink.services import dead_letter_queues as dlq
 from storywink.services.queue_dashboard import dashboard
 
@@ -119,3 +124,86 @@ def redrive_dead_letters(queue: QueueName, admin: AdminCaller, settings: Setting
 )
 def get_queue_dashboard(admin: AdminCaller, settings: SettingsDep, aws: AwsDep) -> dict[str, Any]:
     return dashboard(aws, dlq.queues_from_json(settings.dead_letter_queues), settings.state_machine_arn)
+
+
+# ---------------------------------------------------------------- batches
+DEFAULT_BATCH_MAX_BOOKS: int = Settings.model_fields["batch_max_books"].default
+
+
+class BatchFilter(StrictCamel):
+    status: BookStatus | SkipJsonSchema[None] = None
+    user_id: Annotated[str, Field(min_length=1, max_length=128)] | SkipJsonSchema[None] = None
+
+
+class BatchRequest(StrictCamel):
+    operation: batches.Operation = Field(
+        description="`rerender-pdf`: the PDF step again for finished books; `regenerate`: a full generation; "
+        "`retry-failed-pages`: the failed pages only"
+    )
+    book_ids: list[UUID] | SkipJsonSchema[None] = Field(
+        None, min_length=1, json_schema_extra={"maxItems": DEFAULT_BATCH_MAX_BOOKS}, description="The books, or give a filter"
+    )
+    filter: BatchFilter | SkipJsonSchema[None] = Field(
+        None, description=f"Every book matching it (oldest first; at most `BATCH_MAX_BOOKS`, {DEFAULT_BATCH_MAX_BOOKS})"
+    )
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BatchRequest:
+        if (self.book_ids is None) == (self.filter is None):
+            raise ValueError("give either bookIds or filter")
+        return self
+
+    def selection(self) -> batches.Selection:
+        if self.filter is None:
+            return batches.Selection(book_ids=self.book_ids)
+        return batches.Selection(status=self.filter.status, user_id=self.filter.user_id)
+
+
+class BatchAccepted(BaseModel):
+    id: UUID
+    total: int
+
+
+class BatchBook(BaseModel):
+    bookId: UUID
+    status: Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
+    outcomeCode: str | None = Field(description="DONE: the book's status; FAILED: why (an error code or the book's status)")
+    outcomeMessage: str | None
+    startedAt: datetime | None
+    finishedAt: datetime | None
+
+
+class BatchProgress(BaseModel):
+    id: UUID
+    operation: str
+    selection: dict[str, Any]
+    createdAt: datetime
+    finishedAt: datetime | None = Field(description="When the last book was settled; null while any is queued or running")
+    total: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+    books: list[BatchBook]
+
+
+@router.post(
+    "/batches",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Act on many books: re-render PDFs, regenerate or retry failed pages, fed to the pipeline at a bounded rate",
+    response_model=None,
+    responses={202: {"model": BatchAccepted, "description": "Accepted: the batch worker starts its books"}}
+    | errors(422, s422="Not valid (`VALIDATION_FAILED`), selecting no book (`BATCH_EMPTY`) or too many (`BATCH_TOO_LARGE`)"),
+)
+def create_batch(body: BatchRequest, admin: AdminCaller, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    batch, total = batches.create(session, body.operation, body.selection(), admin.user_id, settings.batch_max_books)
+    return JSONResponse(BatchAccepted(id=batch.id, total=total).model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.get(
+    "/batches/{batch_id}",
+    summary="A batch's progress: counts and each book's outcome",
+    **_answers(BatchProgress, errors(404, 422, s404="No such batch: `BATCH_NOT_FOUND`")),
+)
+def get_batch(batch_id: UUID, admin: AdminCaller, session: SessionDep) -> JSONResponse:
+    return JSONResponse(BatchProgress.model_validate(batches.progress(session, batch_id)).model_dump(mode="json"))

@@ -1,26 +1,30 @@
-"""/v1/books/{id}/generate, /illustrate and /pdf: start the pipeline and fetch its result."""
+"""/v1/books/{id}/generate (now, or later with startAt), /schedule (cancel that), /illustrate, /retry and /pdf:
+start the pipeline and fetch its result."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import AwareDatetime, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 
 from storywink.api.deps import CallerDep, ContainerDep, CurrentUser, MediaDep, SessionDep, SettingsDep
-from storywink.api.limits import charge_generation
 from storywink.api.responses import OF_A_BOOK, OF_A_USER, errors
+from storywink.api.schemas import StrictCamel
 from storywink.auth.claims import Caller
 from storywink.config import Settings
 from storywink.db.tables import Book, User
 from storywink.domain.errors import NotFound, ServiceUnavailable
 from storywink.domain.progress import CamelModel
-from storywink.services import books, generation, idempotency, provider_budget
+from storywink.services import books, generation, idempotency, scheduled_starts, starts
 from storywink.services.idempotency import KEY_MAX
+from storywink.wiring import Container
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["generation"], responses=OF_A_USER | OF_A_BOOK)
 
@@ -32,6 +36,25 @@ class GenerationStarted(CamelModel):
     execution_name: str
     attempt: int = Field(ge=1)
     mode: str
+
+
+class GenerationScheduled(CamelModel):
+    book_id: UUID
+    status: str
+    scheduled_start_at: datetime = Field(description="When the generation will start (to the second, UTC)")
+
+
+class GenerateAccepted(RootModel[GenerationStarted | GenerationScheduled]):
+    """A start now (the execution), or a start scheduled for later (its time)."""
+
+
+class GenerateRequest(StrictCamel):
+    start_at: AwareDatetime | SkipJsonSchema[None] = Field(
+        None,
+        description="Start later instead of now: an RFC 3339 time in the future, at most `SCHEDULE_MAX_DAYS` (30) "
+        "days ahead. The generation is charged to the quota when it starts, not now; "
+        "`DELETE /v1/books/{bookId}/schedule` cancels it",
+    )
 
 
 class PdfLink(CamelModel):
@@ -68,9 +91,10 @@ def _start_once(
     user: User,
     settings: Settings,
     session: Session,
-    pipeline: generation.Generation,
+    container: Container,
     idempotency_key: str | None,
-    plan: Callable[[Session, Book, str], generation.PlannedStart],
+    plan_name: str,
+    start_at: datetime | None = None,
 ) -> JSONResponse:
     # The book row lock comes first: a concurrent repeat waits here, then finds the first one's record.
     book = books.get_owned_book(session, user.id, book_id, for_update=True)
@@ -80,13 +104,14 @@ def _start_once(
         prior = idempotency.find(session, user.id, key, route)
         if prior is not None:
             return JSONResponse(prior.body, status_code=prior.status_code, headers={"Idempotent-Replayed": "true"})
+    if start_at is not None:
+        return _schedule(request, book, caller, settings, session, container, key, route, start_at)
+    pipeline = container.generation
+    superseded = book.schedule_name
     # Charged under the book lock and in the start's own transaction: a replay costs nothing (answered
     # above), and a start that is refused (409, 422) or fails rolls its charge back with it.
-    charge_generation(caller, user, session, settings)
-    planned = plan(session, book, request.state.correlation_id)
-    # Last, so the day's counter row is locked for the shortest time (until the commit below).
-    provider_budget.reserve(
-        session, provider_budget.planned_calls(planned, len(book.pages)), settings.provider_call_ceiling_per_day
+    planned = starts.begin(
+        session, settings, book, user, getattr(pipeline, plan_name), request.state.correlation_id, exempt=caller.is_admin
     )
     body = _started(book, planned).model_dump(by_alias=True, mode="json")
     if key is not None:
@@ -94,10 +119,38 @@ def _start_once(
         idempotency.remember(session, user.id, key, route, status.HTTP_202_ACCEPTED, body)
     # Named step: the start is durable before its execution exists.
     session.commit()
+    starts.launch(session, pipeline, book, planned)
+    if superseded is not None:
+        container.generation_scheduler.delete(superseded)  # a start now replaces the one asked for later
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+
+
+def _schedule(
+    request: Request,
+    book: Book,
+    caller: Caller,
+    settings: Settings,
+    session: Session,
+    container: Container,
+    key: str | None,
+    route: str,
+    start_at: datetime,
+) -> JSONResponse:
+    """Ask for the generation at ``start_at``: nothing is charged or started until then."""
+    scheduler = container.generation_scheduler
+    moment = scheduled_starts.check_start_at(start_at, settings.schedule_max_days)
+    planned = scheduler.plan(session, container.generation, book, moment, caller.is_admin, request.state.correlation_id)
+    body = GenerationScheduled(book_id=book.id, status=book.status.value, scheduled_start_at=moment).model_dump(
+        by_alias=True, mode="json"
+    )
+    if key is not None:
+        idempotency.remember(session, book.owner_id, key, route, status.HTTP_202_ACCEPTED, body)
+    # Named step: the book names its schedule before the schedule exists, so its fire always finds it.
+    session.commit()
     try:
-        pipeline.launch(planned)
+        scheduler.create(planned)
     except ServiceUnavailable:
-        pipeline.record_launch_failure(session, book)
+        scheduler.record_create_failure(session, books.get_owned_book(session, book.owner_id, book.id, for_update=True), planned.name)
         session.commit()
         raise
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
@@ -116,9 +169,7 @@ def _starting_route(plan_name: str) -> Callable[..., JSONResponse]:
         container: ContainerDep,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
-        pipeline = container.generation
-        plan = getattr(pipeline, plan_name)
-        return _start_once(request, book_id, caller, user, settings, session, pipeline, idempotency_key, plan)
+        return _start_once(request, book_id, caller, user, settings, session, container, idempotency_key, plan_name)
 
     return endpoint
 
@@ -143,9 +194,50 @@ STARTS[503]["headers"] = {
     }
 }
 
-# The three ways to start the pipeline share one route shape: owner check, quota, Idempotency-Key.
+GENERATE_409 = (
+    "Already running (`GENERATION_IN_PROGRESS`), already scheduled (`GENERATION_ALREADY_SCHEDULED`), or the "
+    "book's status does not allow this start (`BOOK_STATE_CONFLICT`)"
+)
+GENERATE_422 = (
+    f"{IDEMPOTENCY_422}, no photos (`BOOK_HAS_NO_PHOTOS`), or a startAt in the past (`START_AT_NOT_IN_FUTURE`) "
+    "or too far ahead (`START_AT_TOO_FAR`)"
+)
+GENERATE_503 = (
+    f"{STARTS[503]['description']}; with startAt, the schedule could not be made or scheduling is not configured "
+    "(`SCHEDULER_UNAVAILABLE`, `SCHEDULER_NOT_CONFIGURED`)"
+)
+
+GENERATE_ERRORS = STARTS | errors(409, 422, 503, s409=GENERATE_409, s422=GENERATE_422, s503=GENERATE_503)
+GENERATE_ERRORS[503]["headers"] = STARTS[503]["headers"]
+
+
+@router.post(
+    "/generate",
+    name="generate_book",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerateAccepted,
+    summary="Generate the book, now or at startAt",
+    responses=GENERATE_ERRORS,
+)
+def generate_book(
+    book_id: UUID,
+    request: Request,
+    caller: CallerDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    session: SessionDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+    body: GenerateRequest | None = None,
+) -> JSONResponse:
+    start_at = body.start_at if body is not None else None
+    return _start_once(
+        request, book_id, caller, user, settings, session, container, idempotency_key, "plan_generation", start_at
+    )
+
+
+# Illustrate and retry share one route shape: owner check, quota, Idempotency-Key.
 for _name, _summary, _plan_name, _invalid in (
-    ("generate_book", "Generate the book", "plan_generation", f"{IDEMPOTENCY_422}, or no photos (`BOOK_HAS_NO_PHOTOS`)"),
     ("illustrate_book", "Illustrate a book whose story is ready", "plan_illustration", IDEMPOTENCY_422),
     (
         "retry_book",
@@ -164,6 +256,21 @@ for _name, _summary, _plan_name, _invalid in (
         summary=_summary,
         responses=STARTS | errors(422, s422=_invalid),
     )
+
+
+@router.delete(
+    "/schedule",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Cancel the book's scheduled start",
+    responses=errors(404, s404="No such book of the caller's (`BOOK_NOT_FOUND`), or it has no scheduled start "
+                     "(`SCHEDULE_NOT_FOUND`)"),
+)
+def cancel_scheduled_start(book_id: UUID, user: CurrentUser, session: SessionDep, container: ContainerDep) -> Response:
+    scheduler = container.generation_scheduler
+    name = scheduler.cancel(session, books.get_owned_book(session, user.id, book_id, for_update=True))
+    session.commit()  # the book forgets it first: a fire from here on finds nothing to start
+    scheduler.delete(name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
