@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import create_engine, func, select, text
 
 from storywink.db import migrate, partitions
 from storywink.db.tables import Asset, Book, BookEvent, IdempotencyRecord, JobRun, UsageCounter, User
@@ -325,7 +325,7 @@ def test_stale_uploads_and_orphaned_objects_are_swept_once_past_the_grace_period
 
 
 def test_a_bounded_sweep_resumes_where_the_last_run_stopped_and_starts_over_at_the_end(media, bucket):
-    kept, swept = bucket
+    kept, _ = bucket
     later = NOW + 25 * timedelta(hours=1)
     listed = [maintenance(objects_per_run=4).run(RUN_SECONDS, now=later)["media"]["listed"] for _ in range(3)]
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 

@@ -27,7 +27,6 @@ from storywink.flags import FlagStore
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
 
-
 # A start is committed, then launched at once: an execution still missing this long after its book last
 # changed never started (the container died between the commit and StartExecution).
 LAUNCH_GRACE = timedelta(minutes=2)
