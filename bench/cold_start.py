@@ -153,6 +153,9 @@ class Samples:
     def lease_sweeper(self) -> dict[str, Any]:
         return load_sample("lease_sweeper.json")
 
+    def maintenance(self) -> dict[str, Any]:
+        return load_sample("maintenance.json")
+
     def push_fanout(self) -> dict[str, Any]:
         """A subscriber who has seen nothing of a book with events: the fan-out reads them and pushes."""
         book_id, _ = self.book(generating())

@@ -53,6 +53,7 @@ def present(loaded: set[str], *packages: str) -> list[str]:
         ("pdf_worker", NO_AI_SDK),
         ("dlq_handler", (*NO_AI_SDK, *NO_DRAWING)),
         ("lease_sweeper", (*NO_AI_SDK, *NO_DRAWING)),
+        ("maintenance", (*NO_AI_SDK, *NO_DRAWING)),
         ("push_fanout", (*NO_AI_SDK, *NO_DRAWING)),
         ("ws_subscribe", (*NO_AI_SDK, *NO_DRAWING)),
         ("ws_connect", (*NO_AI_SDK, *NO_DRAWING, *NO_DATABASE)),

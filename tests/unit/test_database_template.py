@@ -45,7 +45,7 @@ def test_the_functions_that_read_the_database_are_the_ones_expected():
         "ApiFunction", "StoryWorkerFunction", "IllustrationWorkerFunction", "FinalizeWorkerFunction",
         "PdfWorkerFunction", "DeadLetterHandlerFunction", "LeaseSweeperFunction", "PushFanoutFunction",
         "WsSubscribeFunction", "DatabaseMigrationFunction", "AccountDeletionWorkerFunction", "ExportWorkerFunction",
-        "AccountSweeperFunction", "ScheduledStartFunction", "BatchWorkerFunction",
+        "AccountSweeperFunction", "ScheduledStartFunction", "BatchWorkerFunction", "MaintenanceFunction",
     ])
 
 

@@ -267,6 +267,26 @@ def test_the_api_writes_only_uploads_photos_and_thumbnails_and_deletes_only_unde
     }
 
 
+def test_the_maintenance_function_lists_and_deletes_only_under_books(resources):
+    grants = s3_grants(resources, "MaintenanceFunction")
+    (listing,) = [s for s in role_statements(resources, "MaintenanceFunctionRole") if s["Action"] == "s3:ListBucket"]
+
+    assert grants == {"s3:ListBucket": {"arn:${AWS::Partition}:s3:::${MediaBucket}"}, "s3:DeleteObject": {"books/*"}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["books/*"]}}
+
+
+def test_the_maintenance_function_may_only_describe_the_executions_of_the_book_state_machine(resources):
+    granted = [
+        (as_list(s["Action"]), [arn_text(r) for r in as_list(s["Resource"])])
+        for s in role_statements(resources, "MaintenanceFunctionRole")
+        if any(a.startswith("states:") for a in as_list(s["Action"]))
+    ]
+
+    assert granted == [
+        (["states:DescribeExecution"], ["arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${BookGenerationStateMachine.Name}:*"])
+    ]
+
+
 def test_every_bucket_refuses_requests_without_tls(resources):
     buckets = {n for n, s in resources.items() if s["Type"] == "AWS::S3::Bucket"}
     guarded = {

@@ -118,7 +118,7 @@ def test_every_function_is_told_where_to_hand_status_changes():
     assert FUNCTION_GLOBALS["Environment"]["Variables"]["PUSH_FANOUT_QUEUE_URL"] == {"Ref": FANOUT_QUEUE}
 
 
-@pytest.mark.parametrize("function", ["ApiFunction", *WORKERS, "DeadLetterHandlerFunction"])
+@pytest.mark.parametrize("function", ["ApiFunction", *WORKERS, "DeadLetterHandlerFunction", "MaintenanceFunction"])
 def test_every_function_that_changes_a_status_may_only_send_to_the_fanout_queue(function):
     policies = RESOURCES[function]["Properties"]["Policies"]
     (statement,) = RESOURCES["PushFanoutEnqueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]

@@ -134,6 +134,25 @@ class Settings(BaseModel):
     # The zip goes to S3 as a multipart upload of parts this large: the worker holds one part in memory.
     export_part_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, alias="EXPORT_PART_BYTES")
 
+    # Retention (README: What is stored, and for how long), applied by the maintenance function every few
+    # minutes: book events (whole months of partitions dropped, the straddling month's rows deleted), the job
+    # runs of finished books (a message lives at most 14 days in SQS, so none can still need its run),
+    # idempotency records (a repeat of a request later than this starts anew) and usage counters (the longest
+    # window is a day, and the counting path drops a returning user's windows older than two days).
+    event_retention_days: int = Field(180, ge=1, alias="EVENT_RETENTION_DAYS")
+    job_run_retention_days: int = Field(365, ge=15, alias="JOB_RUN_RETENTION_DAYS")
+    idempotency_retention_days: int = Field(2, ge=1, alias="IDEMPOTENCY_RETENTION_DAYS")
+    usage_counter_retention_days: int = Field(2, ge=2, alias="USAGE_COUNTER_RETENTION_DAYS")
+    # An object under books/ whose book (or, for a photo or thumbnail, whose asset) is gone, or an upload never
+    # confirmed, is deleted once it is this old; the sweep lists at most this many objects per run.
+    media_orphan_grace_hours: int = Field(24, ge=1, alias="MEDIA_ORPHAN_GRACE_HOURS")
+    media_sweep_objects_per_run: int = Field(10_000, ge=1, alias="MEDIA_SWEEP_OBJECTS_PER_RUN")
+    # Books marked running whose execution is checked per run (DescribeExecution each), resuming where the last
+    # run stopped.
+    stuck_books_per_run: int = Field(200, ge=1, alias="STUCK_BOOKS_PER_RUN")
+    # Rows one retention statement deletes (each in its own short transaction).
+    retention_batch_rows: int = Field(2_000, ge=1, alias="RETENTION_BATCH_ROWS")
+
     # Pipeline
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
     # Scheduled starts (POST /generate with startAt): the EventBridge Scheduler group the one-time schedules go

@@ -18,6 +18,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from storywink.db.readiness import DatabaseReadiness
     from storywink.domain.admission import Capacity
     from storywink.flags import FlagStore
+    from storywink.maintenance.job import Maintenance
     from storywink.pipeline.callbacks import TaskCallbacks
     from storywink.pipeline.runner import StepRunner
     from storywink.pipeline.sqs_batch import Redelivery
@@ -306,6 +308,32 @@ class Container:
             recheck_seconds=settings.account_sweep_recheck_seconds,
             resend_seconds=settings.account_deletion_resend_seconds,
             tombstone_seconds=settings.account_tombstone_seconds,
+        )
+
+    # ---------------------------------------------------------------- maintenance
+    @cached_property
+    def maintenance(self) -> Maintenance:
+        from storywink.maintenance.job import Maintenance, windows_from_days
+        from storywink.maintenance.media_sweep import MediaSweep
+        from storywink.maintenance.stuck_books import StuckBooks
+
+        settings = self.settings
+        return Maintenance(
+            self.database,
+            StuckBooks(self.database, self.generation, books_per_run=settings.stuck_books_per_run),
+            MediaSweep(
+                self.database,
+                self.media,
+                grace=timedelta(hours=settings.media_orphan_grace_hours),
+                objects_per_run=settings.media_sweep_objects_per_run,
+            ),
+            windows=windows_from_days(
+                settings.event_retention_days,
+                settings.job_run_retention_days,
+                settings.idempotency_retention_days,
+                settings.usage_counter_retention_days,
+            ),
+            batch_rows=settings.retention_batch_rows,
         )
 
     def require_connections(self) -> ConnectionStore:

@@ -205,21 +205,28 @@ class JobRun(Base):
         Index("ix_job_runs_running_lease", "lease_expires_at", postgresql_where=text("status = 'RUNNING'")),
         # A step's latest successful runs: the mean task duration behind a waiting book's estimate.
         Index("ix_job_runs_step_succeeded", "step", "finished_at", postgresql_where=text("status = 'SUCCEEDED'")),
+        # Retention: the oldest runs first.
+        Index("ix_job_runs_started_at", "started_at"),
     )
 
 
 class BookEvent(Base):
-    """Append-only progress log; ``seq`` runs 1, 2, 3, ... per book with no gaps."""
+    """Append-only progress log; ``seq`` runs 1, 2, 3, ... per book with no gaps (each from one atomic
+    increment of books.last_event_seq). Partitioned by month of created_at (storywink.db.partitions), so its
+    key holds created_at too; (book_id, seq) names an event."""
 
     __tablename__ = "book_events"
-    __table_args__ = (UniqueConstraint("book_id", "seq"),)
+    __table_args__ = (
+        # Retention deletes the rows of the month that straddles its cutoff by time.
+        Index("ix_book_events_created_at", "created_at", postgresql_using="brin"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    book_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), primary_key=True)
 
 
 class IdempotencyRecord(Base):
@@ -232,7 +239,7 @@ class IdempotencyRecord(Base):
     route: Mapped[str] = mapped_column(String(200))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
 
 
 class UsageCounter(Base):
@@ -242,7 +249,7 @@ class UsageCounter(Base):
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     bucket: Mapped[str] = mapped_column(Text, primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer)
 
 
@@ -343,3 +350,15 @@ class BatchItem(Base):
     outcome_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MaintenanceLease(Base):
+    """One maintenance task's lease and where it got to (storywink.maintenance): a run that finds the lease
+    held by another leaves the task alone; the media sweep and the stuck-book check resume at ``position``."""
+
+    __tablename__ = "maintenance_leases"
+
+    task: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    position: Mapped[str | None] = mapped_column(Text)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storywink.db.tables import Book, BookEvent
 from storywink.domain.progress import BookProgress
@@ -30,7 +31,17 @@ def append_event(session: Session, book: Book, event_type: str, payload: dict[st
     """The book's next event; ``book`` must be locked by the caller (sequence numbers never collide)."""
     session.flush()
     progress = compute_progress(session, book)
-    book.last_event_seq += 1
+    # One atomic increment: the book's row lock orders concurrent appends, and no two events of a book can
+    # share a seq even if a caller forgot the lock (the partitioned table cannot hold a (book_id, seq) key).
+    seq, updated_at = session.execute(
+        update(Book)
+        .where(Book.id == book.id)
+        .values(last_event_seq=Book.last_event_seq + 1)
+        .returning(Book.last_event_seq, Book.updated_at),
+        execution_options={"synchronize_session": False},
+    ).one()
+    set_committed_value(book, "last_event_seq", seq)
+    set_committed_value(book, "updated_at", updated_at)
     body = {
         "type": event_type,
         "bookId": str(book.id),
@@ -38,7 +49,7 @@ def append_event(session: Session, book: Book, event_type: str, payload: dict[st
         "progress": progress.model_dump(by_alias=True, mode="json"),
         **payload,
     }
-    book_event = BookEvent(book_id=book.id, seq=book.last_event_seq, type=event_type, payload=body)
+    book_event = BookEvent(book_id=book.id, seq=seq, type=event_type, payload=body)
     session.add(book_event)
     session.flush()
     session.info.setdefault(_PENDING, []).append((book_event, progress))

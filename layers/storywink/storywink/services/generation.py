@@ -11,6 +11,7 @@ leaves no orphan execution. If the launch fails, `record_launch_failure` fails t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,6 +32,11 @@ from storywink.domain.generation_rules import (
 from storywink.flags import FlagStore
 from storywink.observability import logger
 from storywink.services.status import BookStatusService, StatusUpdate
+
+# A start is committed, then launched at once: an execution still missing this long after its book last
+# changed never started (the container died between the commit and StartExecution).
+LAUNCH_GRACE = timedelta(minutes=2)
+NOT_STARTED = "NOT_STARTED"
 
 
 @dataclass(frozen=True)
@@ -160,26 +166,31 @@ class Generation:
         return self._state_machine_arn
 
     def require_not_running(self, session: Session, book: Book) -> None:
-        if book.status in rules.RUNNING_STATUSES and not self._execution_ended(session, book):
+        if book.status not in rules.RUNNING_STATUSES:
+            return
+        ended = self.ended_execution(book.execution_arn, book.updated_at)
+        if ended is None:
             raise Conflict(
                 "Generation is already running for this book.",
                 code="GENERATION_IN_PROGRESS",
                 details={"status": book.status.value, "executionArn": book.execution_arn},
             )
+        repair_ended(session, book, ended)
 
-    def _execution_ended(self, session: Session, book: Book) -> bool:
-        """A book marked running whose execution is over (stopped by an operator, or an error the catch-all
-        cannot catch) would block every start forever: record it FAILED and let the caller go on."""
-        if not book.execution_arn:
-            return False
+    def ended_execution(self, execution_arn: str | None, last_changed: datetime | None) -> str | None:
+        """How the execution of a book marked running ended: its status, or NOT_STARTED for one still missing
+        LAUNCH_GRACE after the book last changed; None while it runs or when Step Functions cannot say. Takes
+        what it needs as values, so the maintenance job asks with no transaction open."""
+        if not execution_arn:
+            return None
         try:
-            execution = self._sfn.describe_execution(executionArn=book.execution_arn)
-        except ClientError:
-            return False
-        if execution["status"] == "RUNNING":
-            return False
-        fail_book(session, book, f"The generation ended {execution['status']}.")
-        return True
+            execution = self._sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            missing = error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist"
+            if missing and last_changed is not None and last_changed < datetime.now(UTC) - LAUNCH_GRACE:
+                return NOT_STARTED
+            return None
+        return None if execution["status"] == "RUNNING" else execution["status"]
 
     def _runs_on_priority_queues(self, session: Session, book: Book) -> bool:
         """Premium books run on the priority queues (the state machine picks them) while the priority_queues
@@ -187,6 +198,16 @@ class Generation:
         owner = session.get(User, book.owner_id)
         plan = owner.plan if owner is not None else Plan.FREE
         return self._flags.enabled("priority_queues", {"plan": plan.value}, default=plan == Plan.PREMIUM)
+
+
+def repair_ended(session: Session, book: Book, ended: str) -> None:
+    """A book marked running whose execution is over (stopped by an operator, an error the catch-all cannot
+    catch, a start whose launch never happened) would block every start forever: record it FAILED."""
+    reason = "The generation did not start." if ended == NOT_STARTED else f"The generation ended {ended}."
+    logger.warning(
+        "book repaired: its execution had ended", extra={"action": "generation.repair", "bookId": str(book.id), "ended": ended}
+    )
+    fail_book(session, book, reason)
 
 
 def fail_book(session: Session, book: Book, reason: str) -> None:

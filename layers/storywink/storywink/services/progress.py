@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storywink.db.tables import Book, JobRun, Page
-from storywink.domain.enums import JobStatus, JobStep, ModerationStatus
+from storywink.domain.enums import BookStatus, JobStatus, JobStep, ModerationStatus
 from storywink.domain.progress import BookProgress, IllustrationProgress, StoryGenerationProgress
 from storywink.services.admission import book_queue
+
+# Finished books whose story was written (retention may have removed their job runs, never their pages).
+STORY_WRITTEN = frozenset({BookStatus.COMPLETED, BookStatus.PARTIAL})
 
 
 def compute_progress(session: Session, book: Book) -> BookProgress:
@@ -20,7 +23,7 @@ def compute_progress(session: Session, book: Book) -> BookProgress:
         .where(JobRun.book_id == book.id, JobRun.step == JobStep.STORY)
         .order_by(JobRun.started_at.desc())
     ).all()
-    story_completed = any(status == JobStatus.SUCCEEDED for status, _ in story_runs)
+    story_completed = book.status in STORY_WRITTEN or any(status == JobStatus.SUCCEEDED for status, _ in story_runs)
     story_error = None
     if story_runs and not story_completed and story_runs[0][0] in (JobStatus.FAILED, JobStatus.DEAD_LETTERED):
         story_error = story_runs[0][1]
@@ -33,7 +36,7 @@ def compute_progress(session: Session, book: Book) -> BookProgress:
     return BookProgress(
         status=book.status,
         story_generation=StoryGenerationProgress(
-            started=bool(story_runs), completed=story_completed, error=story_error
+            started=bool(story_runs) or story_completed, completed=story_completed, error=story_error
         ),
         illustrations=IllustrationProgress(
             total=sum(counts.values()),

@@ -6,6 +6,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Self
 
 from botocore.exceptions import ClientError
@@ -19,6 +20,12 @@ IMMUTABLE = "max-age=31536000, immutable"
 # Objects rewritten in place (an illustration drawn again keeps its key): kept, but revalidated (ETag) on use.
 REVALIDATE = "no-cache"
 DEFAULT_URL_WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    last_modified: datetime
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,16 @@ class MediaStore:
             self.delete(keys)
             deleted += len(keys)
         return deleted
+
+    def list_page(self, prefix: str, start_after: str, max_keys: int) -> tuple[list[StoredObject], bool]:
+        """One listed page of the objects under ``prefix`` after the key ``start_after``, in key order, and
+        whether more follow."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": max_keys}
+        if start_after:
+            params["StartAfter"] = start_after
+        page = self.s3.list_objects_v2(**params)
+        found = [StoredObject(obj["Key"], obj["LastModified"]) for obj in page.get("Contents", [])]
+        return found, bool(page.get("IsTruncated"))
 
     def chunks(self, key: str, size: int = 1024 * 1024) -> Iterator[bytes] | None:
         """The object's bytes in chunks of ``size`` as they arrive (never all at once), or None when it is missing."""

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from storywink.db.partitions import compared_by_alembic
 from storywink.db.tables import Base
 
 config = context.config
@@ -24,7 +25,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_name=compared_by_alembic
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,2 @@
+"""The scheduled maintenance job: partitions made ahead, retention applied, stale and orphaned media swept,
+stuck books repaired (see job.py)."""
