@@ -17,7 +17,6 @@ to the invocation's thread (and what it starts with its context) and go when it 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics import single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 from aws_lambda_powertools.utilities import jmespath_utils
 
@@ -100,7 +100,7 @@ def emit_metric(name: str, unit: str, value: float, **dimensions: str) -> None:
     """One metric with dimensions of its own, as one EMF line now (the shared ``metrics`` flushes its
     metrics, all with the same dimensions, when the handler returns). Dimensions stay few and small:
     an outcome, a plan, a step, an error class; never an id. Off where Powertools' metrics are."""
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+    if is_metrics_disabled():  # Powertools' own rule (POWERTOOLS_METRICS_DISABLED, POWERTOOLS_DEV), read now
         return
     with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={"service": SERVICE}) as metric:
         for key, dimension in dimensions.items():
