@@ -13,9 +13,9 @@ time, as seeded users (tokens of the stack's issuer), and prints p50/p95/p99 per
                    cursor is found by walking pages 1-49 once, then page 50 is asked for again and again
     book           GET /v1/books/{id}, a random book of the other users
     status         GET /v1/books/{id}/status, likewise
-    notmodified    GET /v1/books/{id} again with If-None-Match: the ETag the first answer carried (a 304
-                   is expected then); an answer without an ETag is sent a value that matches nothing, and
-                   its 200 is what is measured
+    notmodified    GET /v1/books/{id} again with If-None-Match: the ETag the first answer carried, so a
+                   304 unless the body changed meanwhile (a media URL signed anew is a change); an answer
+                   without an ETag is sent a value that matches nothing, and its 200 is what is measured
     library-other  the first page of one of the other users (a few books): shown, not in the last line
 
 Then it captures the SQL each read runs (on the API's own engine), prints EXPLAIN (ANALYZE, BUFFERS) of
@@ -24,7 +24,7 @@ each with its parameters, and ends with the line
     read p95 ms: library A deep B book C status D notmodified E
 
 It exits 1 when a plan scans books, pages, book_events or job_runs sequentially, or a read answers
-anything but 200 (or 304 to a matching If-None-Match). The targets (every p95 <= 20 ms, B <= 1.5 x A)
+anything but 200 (or 304 to an If-None-Match). The targets (every p95 <= 20 ms, B <= 1.5 x A)
 are printed as met or not; they do not decide the exit code.
 """
 
@@ -143,8 +143,8 @@ def status_of(pair: tuple[str, str]) -> tuple[str, Request]:
 
 def if_none_match(response: httpx.Response) -> tuple[dict[str, str], tuple[int, ...]]:
     etag = response.headers.get("ETag")
-    if etag:
-        return {"If-None-Match": etag}, (304,)
+    if etag:  # 304 while the body is unchanged; a 200 once its media URLs were signed anew
+        return {"If-None-Match": etag}, (304, 200)
     # No ETag yet: a value that matches nothing, so what is measured is the full answer.
     return {"If-None-Match": f'"{hashlib.sha256(response.content).hexdigest()}"'}, (200,)
 
@@ -192,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
                 headers, expect = if_none_match(response)
                 revisits.append((user, Request(f"/v1/books/{book_id}", headers, expect)))
             rng.shuffle(revisits)
+            not_modified = 0
             for index, (user, request) in enumerate(revisits):
-                reader.get(user, request, "notmodified" if index >= args.warmup else None)
-            answered = "304" if revisits and revisits[0][1].expect == (304,) else "200 (no ETag in the answers)"
+                response = reader.get(user, request, "notmodified" if index >= args.warmup else None)
+                not_modified += index >= args.warmup and response.status_code == 304
+            answered = f"304 to {not_modified} of {args.requests}"
 
             # The SQL behind each read, and for a book waiting in each line (its status adds the queue's).
             database = container().database
