@@ -23,26 +23,26 @@ from storywink.storage.media import MediaStore
 from storywink.wiring import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_settings(container: ContainerDep) -> Settings:
+async def get_settings(container: ContainerDep) -> Settings:
     return container.settings
 
 
-def get_database(container: ContainerDep) -> Database:
+async def get_database(container: ContainerDep) -> Database:
     return container.database
 
 
-def get_aws(container: ContainerDep) -> AwsClients:
+async def get_aws(container: ContainerDep) -> AwsClients:
     return container.aws
 
 
-def get_flags(container: ContainerDep) -> FlagStore:
+async def get_flags(container: ContainerDep) -> FlagStore:
     return container.flags
 
 
@@ -64,7 +64,7 @@ def get_session(database: DatabaseDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_media(container: ContainerDep) -> MediaStore:
+async def get_media(container: ContainerDep) -> MediaStore:
     return container.media
 
 
@@ -73,7 +73,7 @@ MediaDep = Annotated[MediaStore, Depends(get_media)]
 bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider (Cognito; locally `storywink token`).")
 
 
-def get_verifier(container: ContainerDep) -> TokenVerifier:
+async def get_verifier(container: ContainerDep) -> TokenVerifier:
     return container.verifier
 
 

@@ -149,6 +149,8 @@ class Page(Timestamps, Base):
     __table_args__ = (
         # Deferred so a reorder can swap numbers inside one transaction.
         UniqueConstraint("book_id", "page_number", deferrable=True, initially="DEFERRED"),
+        # The pages still to illustrate: counted for every book ahead of a waiting one (its place in line).
+        Index("ix_pages_pending", "book_id", postgresql_where=text("moderation_status = 'PENDING'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)

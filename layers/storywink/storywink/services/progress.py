@@ -3,8 +3,6 @@ waits for capacity, its place in line."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,45 +16,43 @@ STORY_WRITTEN = frozenset({BookStatus.COMPLETED, BookStatus.PARTIAL})
 
 
 def compute_progress(session: Session, book: Book) -> BookProgress:
-    story_runs = session.execute(
-        select(JobRun.status, JobRun.error_message)
-        .where(JobRun.book_id == book.id, JobRun.step == JobStep.STORY)
-        .order_by(JobRun.started_at.desc())
-    ).all()
-    story_completed = book.status in STORY_WRITTEN or any(status == JobStatus.SUCCEEDED for status, _ in story_runs)
+    """One statement (one round trip) for the story job and the pages; the queue's own when the book waits."""
+    # Every subquery stands alone (correlate(None)): none refers to the pages the outer statement counts.
+    story = select(JobRun.id).where(JobRun.book_id == book.id, JobRun.step == JobStep.STORY).correlate(None)
+    latest = story.order_by(JobRun.started_at.desc()).limit(1)
+    being_illustrated = select(func.count(func.distinct(JobRun.page_id))).where(
+        JobRun.book_id == book.id,
+        JobRun.step == JobStep.ILLUSTRATION,
+        JobRun.status == JobStatus.RUNNING,
+        JobRun.page_id.in_(
+            select(Page.id).where(Page.book_id == book.id, Page.moderation_status == ModerationStatus.PENDING).correlate(None)
+        ),
+    ).correlate(None)
+    row = session.execute(
+        select(
+            latest.with_only_columns(JobRun.status).scalar_subquery().label("latest_status"),
+            latest.with_only_columns(JobRun.error_message).scalar_subquery().label("latest_error"),
+            story.where(JobRun.status == JobStatus.SUCCEEDED).exists().label("completed"),
+            func.count().label("total"),
+            func.count().filter(Page.moderation_status == ModerationStatus.OK).label("illustrated"),
+            func.count()
+            .filter(Page.moderation_status.in_((ModerationStatus.FAILED, ModerationStatus.FLAGGED)))
+            .label("failed"),
+            being_illustrated.scalar_subquery().label("in_progress"),
+        ).where(Page.book_id == book.id)
+    ).one()
+    story_completed = book.status in STORY_WRITTEN or bool(row.completed)
     story_error = None
-    if story_runs and not story_completed and story_runs[0][0] in (JobStatus.FAILED, JobStatus.DEAD_LETTERED):
-        story_error = story_runs[0][1]
-
-    counts = dict(
-        session.execute(
-            select(Page.moderation_status, func.count()).where(Page.book_id == book.id).group_by(Page.moderation_status)
-        ).all()
-    )
+    if row.latest_status in (JobStatus.FAILED, JobStatus.DEAD_LETTERED) and not story_completed:
+        story_error = row.latest_error
     return BookProgress(
         status=book.status,
         story_generation=StoryGenerationProgress(
-            started=bool(story_runs) or story_completed, completed=story_completed, error=story_error
+            started=row.latest_status is not None or story_completed, completed=story_completed, error=story_error
         ),
         illustrations=IllustrationProgress(
-            total=sum(counts.values()),
-            completed=counts.get(ModerationStatus.OK, 0),
-            failed=counts.get(ModerationStatus.FAILED, 0) + counts.get(ModerationStatus.FLAGGED, 0),
-            in_progress=_pages_being_illustrated(session, book.id),
+            total=row.total, completed=row.illustrated, failed=row.failed, in_progress=row.in_progress
         ),
         queue=book_queue(session, book),
         scheduled_start_at=book.scheduled_start_at,
     )
-
-
-def _pages_being_illustrated(session: Session, book_id: UUID) -> int:
-    return session.execute(
-        select(func.count(func.distinct(JobRun.page_id))).where(
-            JobRun.book_id == book_id,
-            JobRun.step == JobStep.ILLUSTRATION,
-            JobRun.status == JobStatus.RUNNING,
-            JobRun.page_id.in_(
-                select(Page.id).where(Page.book_id == book_id, Page.moderation_status == ModerationStatus.PENDING)
-            ),
-        )
-    ).scalar_one()

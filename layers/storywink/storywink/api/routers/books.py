@@ -52,9 +52,8 @@ def list_books(
     if_none_match: IfNoneMatch = None,
 ):
     found, next_cursor = books.list_books(session, user.id, status=status_filter, limit=limit, cursor=cursor)
-    counts = books.page_counts(session, [book.id for book in found])
     page = BookPage(
-        items=[book_summary(book, counts.get(book.id, 0), media, settings) for book in found],
+        items=[book_summary(book, page_length, media, settings) for book, page_length in found],
         next_cursor=next_cursor,
     )
     return conditional_json(page, if_none_match)

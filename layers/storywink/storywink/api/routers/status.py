@@ -28,7 +28,7 @@ SEQ_HEADER = r"^[0-9]{1,18}$"
 
 @router.get("/status", response_model=BookProgress, summary="Generation progress", responses=CONDITIONAL)
 def get_book_status(book_id: UUID, user: CurrentUser, session: ReadSessionDep, if_none_match: IfNoneMatch = None):
-    return conditional_json(compute_progress(session, books.get_owned_book(session, user.id, book_id)), if_none_match)
+    return conditional_json(compute_progress(session, books.get_owned_book(session, user.id, book_id, with_pages=False)), if_none_match)
 
 
 @router.get(
@@ -93,7 +93,7 @@ def stream_book_status(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", json_schema_extra={"pattern": SEQ_HEADER})] = None,
     resume_after: Annotated[int | None, Query(alias="lastEventId", ge=0, le=MAX_SEQ)] = None,
 ) -> StreamingResponse:
-    books.get_owned_book(session, user.id, book_id)
+    books.get_owned_book(session, user.id, book_id, with_pages=False)
     after = resume_after
     if last_event_id is not None:
         if not re.fullmatch(SEQ_HEADER, last_event_id):
