@@ -80,8 +80,18 @@ def test_a_filter_selects_at_most_the_bound(client, admin, book_with_photos, pip
     too_many = client.post("/v1/admin/batches", json={"operation": "regenerate", "filter": {"userId": "bob"}}, headers=admin)
     none = client.post("/v1/admin/batches", json={"operation": "regenerate", "filter": {"userId": "nobody"}}, headers=admin)
 
-    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "BATCH_TOO_LARGE"
-    assert none.status_code == 422 and none.json()["error"]["code"] == "BATCH_EMPTY"
+    # What a filter finds is the data's state now: 409, not a fault of the request.
+    assert too_many.status_code == 409 and too_many.json()["error"]["code"] == "BATCH_TOO_LARGE"
+    assert none.status_code == 409 and none.json()["error"]["code"] == "BATCH_EMPTY"
+
+
+def test_a_null_selection_is_refused_like_any_other_wrong_type(client, admin):
+    for body in (
+        {"operation": "regenerate", "bookIds": None, "filter": {"userId": "carol"}},
+        {"operation": "regenerate", "bookIds": [str(uuid.uuid4())], "filter": None},
+    ):
+        response = client.post("/v1/admin/batches", json=body, headers=admin)
+        assert response.status_code == 422 and response.json()["error"]["code"] == "VALIDATION_FAILED", body
 
 
 def test_the_worker_starts_a_bounded_number_of_books_a_run_and_settles_each_outcome(

@@ -577,10 +577,7 @@ export interface components {
              * @description The books, or give a filter
              */
             bookIds?: string[];
-            /**
-             * Filter
-             * @description Every book matching it (oldest first; at most `BATCH_MAX_BOOKS`, 500)
-             */
+            /** @description Every book matching it (oldest first; at most `BATCH_MAX_BOOKS`, 500) */
             filter?: components["schemas"]["BatchFilter"];
             /**
              * Operation
@@ -588,7 +585,7 @@ export interface components {
              * @enum {string}
              */
             operation: "rerender-pdf" | "regenerate" | "retry-failed-pages";
-        };
+        } & (unknown | unknown);
         /** BookCreate */
         BookCreate: {
             /** @default watercolor */
@@ -1405,7 +1402,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not valid (`VALIDATION_FAILED`), selecting no book (`BATCH_EMPTY`) or too many (`BATCH_TOO_LARGE`) */
+            /** @description The filter selects no book (`BATCH_EMPTY`) or more than `BATCH_MAX_BOOKS` (`BATCH_TOO_LARGE`) now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not valid (`VALIDATION_FAILED`), or more book ids than `BATCH_MAX_BOOKS` (`BATCH_TOO_LARGE`) */
             422: {
                 headers: {
                     [name: string]: unknown;

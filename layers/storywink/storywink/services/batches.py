@@ -24,7 +24,7 @@ from storywink.db.engine import Database
 from storywink.db.tables import Batch, BatchItem, Book, User
 from storywink.domain import rules
 from storywink.domain.enums import BookStatus
-from storywink.domain.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
+from storywink.domain.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from storywink.observability import logger
 from storywink.services import starts
 from storywink.services.generation import Generation
@@ -55,8 +55,8 @@ class Selection:
 def create(
     session: Session, operation: Operation, selection: Selection, requested_by: str, max_books: int
 ) -> tuple[Batch, int]:
-    """Record a batch and its books (in the order given, or oldest first for a filter) and say how many; 422
-    when it names no book or more than ``max_books``."""
+    """Record a batch and its books (in the order given, or oldest first for a filter) and say how many;
+    refused when it holds no book or more than ``max_books``."""
     if selection.book_ids is not None:
         book_ids = list(dict.fromkeys(selection.book_ids))
     else:
@@ -66,10 +66,13 @@ def create(
         if selection.user_id is not None:
             query = query.where(Book.owner_id == selection.user_id)
         book_ids = list(session.execute(query).scalars())
+    # A list of ids is the request's own (422 when too long); what a filter finds is the data's state now
+    # (409: the same request may be fine later).
+    refused = ValidationFailed if selection.book_ids is not None else Conflict
     if not book_ids:
-        raise ValidationFailed("The batch selects no book.", code="BATCH_EMPTY")
+        raise Conflict("The batch's filter selects no book.", code="BATCH_EMPTY")
     if len(book_ids) > max_books:
-        raise ValidationFailed(f"A batch may hold at most {max_books} books; narrow the selection.", code="BATCH_TOO_LARGE")
+        raise refused(f"A batch may hold at most {max_books} books; narrow the selection.", code="BATCH_TOO_LARGE")
     batch = Batch(operation=operation, requested_by=requested_by, selection=selection.as_json())
     session.add(batch)
     session.flush()

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from storywink.api.deps import AdminCaller, AwsDep, SessionDep, SettingsDep
@@ -136,14 +136,18 @@ class BatchFilter(StrictCamel):
 
 
 class BatchRequest(StrictCamel):
+    # Exactly one selection: said in the schema too, so clients and fuzzers know before they send.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["bookIds"]}, {"required": ["filter"]}]})
+
     operation: batches.Operation = Field(
         description="`rerender-pdf`: the PDF step again for finished books; `regenerate`: a full generation; "
         "`retry-failed-pages`: the failed pages only"
     )
-    book_ids: list[UUID] | SkipJsonSchema[None] = Field(
-        None, min_length=1, json_schema_extra={"maxItems": DEFAULT_BATCH_MAX_BOOKS}, description="The books, or give a filter"
+    # Left out is None; an explicit null is refused like any other wrong type (the schema allows no null).
+    book_ids: Annotated[list[UUID], Field(min_length=1, json_schema_extra={"maxItems": DEFAULT_BATCH_MAX_BOOKS})] = Field(
+        None, description="The books, or give a filter"
     )
-    filter: BatchFilter | SkipJsonSchema[None] = Field(
+    filter: BatchFilter = Field(
         None, description=f"Every book matching it (oldest first; at most `BATCH_MAX_BOOKS`, {DEFAULT_BATCH_MAX_BOOKS})"
     )
 
@@ -193,7 +197,12 @@ class BatchProgress(BaseModel):
     summary="Act on many books: re-render PDFs, regenerate or retry failed pages, fed to the pipeline at a bounded rate",
     response_model=None,
     responses={202: {"model": BatchAccepted, "description": "Accepted: the batch worker starts its books"}}
-    | errors(422, s422="Not valid (`VALIDATION_FAILED`), selecting no book (`BATCH_EMPTY`) or too many (`BATCH_TOO_LARGE`)"),
+    | errors(
+        409,
+        422,
+        s409="The filter selects no book (`BATCH_EMPTY`) or more than `BATCH_MAX_BOOKS` (`BATCH_TOO_LARGE`) now",
+        s422="Not valid (`VALIDATION_FAILED`), or more book ids than `BATCH_MAX_BOOKS` (`BATCH_TOO_LARGE`)",
+    ),
 )
 def create_batch(body: BatchRequest, admin: AdminCaller, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     batch, total = batches.create(session, body.operation, body.selection(), admin.user_id, settings.batch_max_books)
