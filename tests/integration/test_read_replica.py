@@ -108,3 +108,13 @@ def test_which_tokens_read_the_primary():
     assert reads_primary("1000", 10, now=20.0) is False
     assert reads_primary("not-a-number", 10) is True
     assert reads_primary(None, 10) is False
+
+
+def test_without_a_reader_a_read_uses_the_request_s_one_connection(client, auth, book_with_photos, reconfigure):
+    """A Lambda container holds one connection (DATABASE_POOL_SIZE=1, no overflow): the lag-tolerant reads
+    share the request's unit of work rather than wait for a second connection the pool never has."""
+    book_id = book_with_photos(1)["id"]
+    reconfigure(DATABASE_POOL_SIZE=1, DATABASE_MAX_OVERFLOW=0)
+    for path in ("/v1/books", f"/v1/books/{book_id}", f"/v1/books/{book_id}/status"):
+        response = client.get(path, headers=auth())
+        assert response.status_code == 200, (path, response.text)

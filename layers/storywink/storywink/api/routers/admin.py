@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,6 +29,7 @@ router = APIRouter(
 # The dashboard page itself holds no data (it asks for an admin token and calls /v1/admin/queues).
 page_router = APIRouter()
 QUEUES_PAGE = Path(__file__).parents[1] / "static" / "queues.html"
+ADMIN_STYLES = Path(__file__).parents[1] / "static" / "admin.css"
 
 
 # What the routes answer is built by the services as plain dicts; these models document it (the bodies are
@@ -93,6 +94,11 @@ def _answers(model: type[BaseModel], errors_too: dict[int | str, dict[str, Any]]
 @page_router.get("/admin/queues", include_in_schema=False, response_class=HTMLResponse)
 def queue_dashboard_page() -> HTMLResponse:
     return HTMLResponse(QUEUES_PAGE.read_text(encoding="utf-8"))
+
+
+@page_router.get("/admin/admin.css", include_in_schema=False)
+def admin_page_styles() -> Response:
+    return Response(ADMIN_STYLES.read_text(encoding="utf-8"), media_type="text/css")
 
 
 @router.get("/dead-letters", summary="Depth and a peek at every step dead-letter queue", **_answers(DeadLetters))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from storywink.domain.enums import ArtStyle
-from storywink.providers.base import PageStory, StoryRequest, StoryResult
+from storywink.providers.base import PagePhoto, PageStory, StoryRequest, StoryResult
 from storywink.providers.offline import story_lines as lines
 from storywink.providers.offline.photo_reading import PhotoTraits, read_photo
 from storywink.providers.offline.story_phrases import (
@@ -96,11 +96,8 @@ class OfflineStoryProvider:
     name = NAME
 
     def write_story(self, request: StoryRequest) -> StoryResult:
-        pages = sorted(request.pages, key=lambda page: page.page_number)
-        traits = {page.page_id: read_photo(page.photo) for page in pages}
-        rng = random.Random(_seed(request))
+        pages, traits, rng, plan = _planned(request)
         story_pages = [page for page in pages if not page.is_title_page]
-        plan = plan_book([traits[p.page_id] for p in story_pages], list(traits.values()), rng)
         book = _book(request, plan)
         writer = Writer(rng, book.tone)
         roles = dict(zip((p.page_id for p in story_pages), plan.roles, strict=True))
@@ -127,10 +124,16 @@ class OfflineStoryProvider:
 
 def plan_story(request: StoryRequest) -> BookPlan:
     """The plan write_story follows for this request (the same seed, so the same plan)."""
+    return _planned(request)[3]
+
+
+def _planned(request: StoryRequest) -> tuple[list[PagePhoto], dict[str, PhotoTraits], random.Random, BookPlan]:
+    """The pages in order, each photo's reading, the book's random generator and the plan drawn from it."""
     pages = sorted(request.pages, key=lambda page: page.page_number)
-    traits = [read_photo(page.photo) for page in pages]
-    story = [t for t, page in zip(traits, pages, strict=True) if not page.is_title_page]
-    return plan_book(story, traits, random.Random(_seed(request)))
+    traits = {page.page_id: read_photo(page.photo) for page in pages}
+    rng = random.Random(_seed(request))
+    story = [traits[page.page_id] for page in pages if not page.is_title_page]
+    return pages, traits, rng, plan_book(story, list(traits.values()), rng)
 
 
 def _book(request: StoryRequest, plan: BookPlan) -> _Book:
