@@ -30,11 +30,16 @@ def set_flag(stack) -> Iterator[Callable[[str, dict[str, Any]], None]]:
     stack.reconfigure()
 
 
-def queues_used(stack, execution_arn: str) -> set[str]:
+def messages_sent(stack, execution_arn: str) -> list[dict[str, Any]]:
+    """The SendMessage parameters of every task the execution scheduled."""
     sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_endpoint, region_name="us-east-1")
     history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
     scheduled = [e["taskScheduledEventDetails"] for e in history if e["type"] == "TaskScheduled"]
-    return {json.loads(details["parameters"])["QueueUrl"] for details in scheduled}
+    return [json.loads(details["parameters"]) for details in scheduled]
+
+
+def queues_used(stack, execution_arn: str) -> set[str]:
+    return {message["QueueUrl"] for message in messages_sent(stack, execution_arn)}
 
 
 def test_the_stack_serves_the_templates_flag_document(stack):
@@ -66,6 +71,12 @@ def test_with_priority_queues_off_a_premium_parents_book_runs_on_the_standard_qu
     sent_to = queues_used(stack, started["executionArn"])
     assert {queues["StoryQueue"], queues["IllustrationQueue"]} <= sent_to
     assert not {queues["PriorityStoryQueue"], queues["PriorityIllustrationQueue"]} & sent_to
+    # The queues follow the flag; the traces still say whose plan the book ran for, and which request.
+    tasks = [message for message in messages_sent(stack, started["executionArn"]) if "taskToken" in message["MessageBody"]]
+    assert {message["MessageBody"]["plan"] for message in tasks} == {"premium"}
+    assert {message["MessageAttributes"]["correlationId"]["StringValue"] for message in tasks} == {
+        tasks[0]["MessageBody"]["correlationId"]
+    }
 
 
 def test_with_live_pushes_off_a_subscriber_gets_its_snapshot_and_no_events(api, stack, sample_photos, set_flag):

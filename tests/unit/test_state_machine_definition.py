@@ -129,12 +129,15 @@ def test_callback_task_catches_every_error(name, state):
 
 
 @pytest.mark.parametrize("name,state", by_name(callback_tasks()))
-def test_callback_message_carries_the_task_token_and_the_correlation_id(name, state):
+def test_callback_message_carries_the_task_token_the_correlation_id_and_the_plan(name, state):
     body = state["Parameters"]["MessageBody"]
 
     assert body["taskToken.$"] == "$$.Task.Token"
     assert body["correlationId.$"] == "$.correlationId"
+    assert body["plan.$"] == "$.plan"
     assert body["retryCount.$"] == "$$.State.RetryCount"
+    attribute = state["Parameters"]["MessageAttributes"]["correlationId"]
+    assert attribute == {"DataType": "String", "StringValue.$": "$.correlationId"}
 
 
 def test_no_retry_covers_content_policy_or_permanent_errors():

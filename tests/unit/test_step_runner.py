@@ -279,12 +279,14 @@ class RecordingSegments:
         yield type("Segment", (), {"put_annotation": lambda _self, key, value: annotations.__setitem__(key, value)})()
 
 
-def test_a_step_is_traced_with_its_book_page_step_and_correlation_ids_only(rig, monkeypatch):
+def test_a_step_is_traced_with_its_book_page_step_plan_and_correlation_ids_only(rig, monkeypatch):
     from storywink.pipeline import runner as runner_module
 
     recording = RecordingSegments()
     monkeypatch.setattr(runner_module.tracer, "provider", recording)
-    message = StoryTask(task_token="token-1", book_id=uuid.uuid4(), correlation_id="corr-1")
+    message = StoryTask.model_validate(
+        {"taskToken": "token-1", "bookId": str(uuid.uuid4()), "correlationId": "corr-1", "plan": "premium"}
+    )
     page_id = uuid.uuid4()
 
     rig.runner.run(rig.step(), message, message_id="m-1", page_id=page_id)
@@ -295,5 +297,6 @@ def test_a_step_is_traced_with_its_book_page_step_and_correlation_ids_only(rig, 
         "bookId": str(message.book_id),
         "correlationId": "corr-1",
         "step": "STORY",
+        "plan": "premium",
         "pageId": str(page_id),
     }

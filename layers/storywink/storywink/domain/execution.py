@@ -27,6 +27,8 @@ class ExecutionInput(_Camel):
     attempt: int = Field(ge=1)
     correlation_id: str = ""
     priority: Priority = "standard"
+    # The owner's plan when the book started, for the traces only (the queues follow priority).
+    plan: str = "unknown"
     # RENDER_PDF only: the status the finished book had, which the PDF step sets again with the new PDF.
     outcome: Literal["COMPLETED", "PARTIAL"] | None = None
 
@@ -53,6 +55,7 @@ class TaskMessage(_Camel):
     task_token: str = Field(min_length=1)
     book_id: UUID
     correlation_id: str = ""
+    plan: str = "unknown"
     attempt: int = 1
     retry_count: int = 0
 

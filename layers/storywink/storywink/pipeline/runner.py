@@ -73,7 +73,7 @@ class StepRunner:
         self.renew_seconds = renew_seconds
 
     def run(self, step: Step[Any, Any], task: TaskMessage, *, message_id: str | None, page_id: UUID | None = None) -> None:
-        keys = {"bookId": str(task.book_id), "correlationId": task.correlation_id, "step": step.kind.value}
+        keys = {"bookId": str(task.book_id), "correlationId": task.correlation_id, "step": step.kind.value, "plan": task.plan}
         keys |= {"pageId": str(page_id)} if page_id else {}
         # One subsegment per step, annotated with ids only (never a name or a text): X-Ray finds a book's
         # path by bookId or correlationId, from the API through the state machine to each worker.

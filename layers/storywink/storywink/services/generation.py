@@ -134,7 +134,9 @@ class Generation:
         """Record the execution a start will run, and move the book to its running status (``started``)."""
         state_machine_arn = self._require_state_machine()
         # The line its tasks will wait in, set first: the start's own event already shows its place there.
-        priority: Priority = "premium" if self._runs_on_priority_queues(session, book) else "standard"
+        owner = session.get(User, book.owner_id)
+        plan = owner.plan if owner is not None else Plan.FREE
+        priority: Priority = "premium" if self._runs_on_priority_queues(plan) else "standard"
         book.queue_priority = priority
         BookStatusService(session).update_status(book.id, started)
         book.generation_attempt += 1
@@ -152,8 +154,9 @@ class Generation:
                 auto_illustrate=book.auto_illustrate,
                 page_ids=page_ids,
                 attempt=attempt,
-                correlation_id=correlation_id,
+                correlation_id=correlation_id or name,
                 priority=priority,
+                plan=plan.value,
                 outcome=outcome,
             ),
         )
@@ -192,11 +195,9 @@ class Generation:
             return None
         return None if execution["status"] == "RUNNING" else execution["status"]
 
-    def _runs_on_priority_queues(self, session: Session, book: Book) -> bool:
+    def _runs_on_priority_queues(self, plan: Plan) -> bool:
         """Premium books run on the priority queues (the state machine picks them) while the priority_queues
         flag says so; without the flag document, premium still means priority."""
-        owner = session.get(User, book.owner_id)
-        plan = owner.plan if owner is not None else Plan.FREE
         return self._flags.enabled("priority_queues", {"plan": plan.value}, default=plan == Plan.PREMIUM)
 
 
