@@ -74,6 +74,8 @@ class Settings(BaseModel):
     # only for a short transaction, so one is enough (the system-wide bound is in the README).
     database_pool_size: int = Field(1, ge=1, alias="DATABASE_POOL_SIZE")
     database_max_overflow: int = Field(0, ge=0, alias="DATABASE_MAX_OVERFLOW")
+    # A pooled connection idle this long is pinged before use (0: before every use); see storywink.db.engine.
+    database_ping_after_idle_seconds: float = Field(5.0, ge=0, alias="DATABASE_PING_AFTER_IDLE_SECONDS")
     # Server-side limits every connection sets: no statement, lock wait or idle transaction outlives them.
     database_statement_timeout_ms: int = Field(15_000, ge=0, alias="DATABASE_STATEMENT_TIMEOUT_MS")
     database_lock_timeout_ms: int = Field(5_000, ge=0, alias="DATABASE_LOCK_TIMEOUT_MS")

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 from sqlalchemy.orm import Session
 
-from storywink.api.deps import DatabaseDep, SettingsDep
+from storywink.api.deps import DatabaseDep, SessionDep, SettingsDep
 
 HEADER = "Storywink-Consistency"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,13 +50,17 @@ ConsistencyToken = Annotated[
 ]
 
 
-def get_read_session(database: DatabaseDep, settings: SettingsDep, token: ConsistencyToken = None) -> Iterator[Session]:
-    if reads_primary(token, settings.read_your_writes_seconds):
-        with database.unit_of_work() as session:
-            yield session
+def get_read_session(
+    database: DatabaseDep, settings: SettingsDep, session: SessionDep, token: ConsistencyToken = None
+) -> Iterator[Session]:
+    """The reader's session; the request's own unit of work (``session``, which has already read the
+    caller and charged the read) when there is no reader or the caller has just written, rather than a
+    second session of the same engine."""
+    if not database.has_reader or reads_primary(token, settings.read_your_writes_seconds):
+        yield session
     else:
-        with database.read_only() as session:
-            yield session
+        with database.read_only() as read:
+            yield read
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]

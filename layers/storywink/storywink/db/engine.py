@@ -6,18 +6,27 @@ for every statement without a `SET` that would pin the connection behind RDS Pro
 verified TLS or nothing (`storywink.db.tls`); with a secret, its user and password are read again
 when the server rejects them (`storywink.db.credentials`).
 
+A pooled connection is pinged before use only when it has been idle DATABASE_PING_AFTER_IDLE_SECONDS
+(`ping_when_idle`): a Lambda container thawed after a pause, or a connection RDS Proxy may have closed,
+is checked and replaced before a statement fails on it, while a request that follows another by
+milliseconds saves the round trip. A connection that breaks in between fails its statement and is
+thrown away with the rest of the pool (`discard_broken_connections`: pg8000 raises the socket's own
+error, which SQLAlchemy would not take for a disconnect), and the next checkout connects afresh.
+
 A reader (DATABASE_READ_URL, or DATABASE_READ_HOST with the secret's login) gets an engine of its own
 with the same limits, pool size and TLS; without one, reads use the primary's engine.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storywink.config import Settings
@@ -61,11 +70,12 @@ class Database:
             credentials.url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
-            pool_pre_ping=True,
             # A failed statement's error (logged, raised) never shows the values bound to it.
             hide_parameters=True,
             connect_args={"startup_params": connection_limits(settings), **tls_connect_args(settings, credentials.url)},
         )
+        ping_when_idle(engine, settings.database_ping_after_idle_seconds)
+        discard_broken_connections(engine)
         if credentials.from_secret:
             event.listen(engine, "do_connect", credentials.connect)
         return engine
@@ -112,6 +122,35 @@ class Database:
             self.engine.dispose()
         if "read_engine" in self.__dict__:
             self.read_engine.dispose()
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """SQLAlchemy's pre-ping (the dialect's own ping at checkout, a broken connection replaced before use),
+    for connections that sat in the pool ``idle_seconds`` or more; a new connection needs none."""
+
+    @event.listens_for(engine, "checkin")
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned_at = record.info.pop("returned_at", None)
+        if returned_at is None or time.monotonic() - returned_at < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool invalidates this one and checks out another (3 tries)
+            raise DisconnectionError(f"the pooled connection is gone: {error}") from error
+
+
+def discard_broken_connections(engine: Engine) -> None:
+    """A statement that failed on the socket (reset, closed, timed out) marks its connection disconnected,
+    so the pool replaces it instead of handing it out again."""
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: Any) -> None:
+        if isinstance(context.original_exception, OSError):
+            context.is_disconnect = True
 
 
 def reader_settings(settings: Settings) -> Settings | None:
