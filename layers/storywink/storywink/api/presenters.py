@@ -7,6 +7,7 @@ from __future__ import annotations
 from storywink.api.schemas import AssetOut, BookOut, BookSummary, PageOut
 from storywink.config import Settings
 from storywink.db.tables import Book, Page
+from storywink.services.books import LibraryEntry
 from storywink.storage.media import MediaStore
 
 
@@ -48,15 +49,14 @@ def book_out(book: Book, media: MediaStore, settings: Settings) -> BookOut:
     )
 
 
-def book_summary(book: Book, page_length: int, media: MediaStore, settings: Settings) -> BookSummary:
-    cover = book.cover_asset
+def book_summary(entry: LibraryEntry, media: MediaStore) -> BookSummary:
     return BookSummary(
-        id=book.id,
-        title=book.title,
-        child_name=book.child_name,
-        status=book.status,
-        page_length=page_length,
-        cover_thumbnail_url=media.view_url(cover.thumbnail_key) if cover else None,
-        created_at=book.created_at,
-        updated_at=book.updated_at,
+        id=entry.id,
+        title=entry.title,
+        child_name=entry.child_name,
+        status=entry.status,
+        page_length=entry.page_length,
+        cover_thumbnail_url=media.view_url(entry.cover_thumbnail_key) if entry.cover_thumbnail_key else None,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
     )

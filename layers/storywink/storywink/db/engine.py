@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storywink.config import Settings
 from storywink.db.credentials import DatabaseCredentials, SecretReader
+from storywink.db.timestamps import read_timestamps_fast
 from storywink.db.tls import tls_connect_args
 
 
@@ -76,6 +77,7 @@ class Database:
         )
         ping_when_idle(engine, settings.database_ping_after_idle_seconds)
         discard_broken_connections(engine)
+        read_timestamps_fast(engine)
         if credentials.from_secret:
             event.listen(engine, "do_connect", credentials.connect)
         return engine

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
-from storywink.db.tables import Book, Page
+from storywink.db.tables import Asset, Book, Page
 from storywink.domain import rules
 from storywink.domain.book_details import BookDetails
 from storywink.domain.enums import BookStatus
@@ -75,7 +76,7 @@ def delete_book(session: Session, media: MediaStore, book: Book) -> None:
     session.flush()
 
 
-def encode_cursor(book: Book) -> str:
+def encode_cursor(book: LibraryEntry) -> str:
     raw = json.dumps([book.updated_at.isoformat(), str(book.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -89,23 +90,46 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise ValidationFailed("The cursor is not valid.", code="INVALID_CURSOR") from exc
 
 
+@dataclass(frozen=True)
+class LibraryEntry:
+    """What the library shows of a book: the columns a summary needs and no more (a library page reads
+    neither the book's details nor its cover's other columns)."""
+
+    id: UUID
+    title: str
+    child_name: str
+    status: BookStatus
+    page_length: int
+    cover_thumbnail_key: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
 def list_books(
     session: Session, owner_id: str, *, status: BookStatus | None, limit: int, cursor: str | None
-) -> tuple[list[tuple[Book, int]], str | None]:
+) -> tuple[list[LibraryEntry], str | None]:
     """Newest first, keyset-paginated on (updated_at, id) so pages never skip or repeat a book: each with
-    its number of pages, its cover's asset in the same statement. ix_books_owner_updated walks the owner's
-    books in this order from the cursor on, so page 50 costs what page 1 does."""
+    its number of pages and its cover's thumbnail in the same statement. ix_books_owner_updated walks the
+    owner's books in this order from the cursor on, so page 50 costs what page 1 does."""
     page_length = select(func.count()).where(Page.book_id == Book.id).correlate(Book).scalar_subquery()
-    query = select(Book, page_length).where(Book.owner_id == owner_id).options(joinedload(Book.cover_asset))
+    query = (
+        select(
+            Book.id, Book.title, Book.child_name, Book.status, page_length,
+            Asset.thumbnail_key, Book.created_at, Book.updated_at,
+        )
+        .outerjoin(Asset, Asset.id == Book.cover_asset_id)
+        .where(Book.owner_id == owner_id)
+    )
     if status is not None:
         query = query.where(Book.status == status)
     if cursor:
         updated_at, book_id = decode_cursor(cursor)
         query = query.where(tuple_(Book.updated_at, Book.id) < tuple_(updated_at, book_id))
-    rows = [(book, count) for book, count in session.execute(query.order_by(Book.updated_at.desc(), Book.id.desc()).limit(limit + 1))]
-    if len(rows) > limit:
-        return rows[:limit], encode_cursor(rows[limit - 1][0])
-    return rows, None
+    query = query.order_by(Book.updated_at.desc(), Book.id.desc()).limit(limit + 1)
+    entries = [LibraryEntry(*row) for row in session.execute(query)]
+    if len(entries) > limit:
+        return entries[:limit], encode_cursor(entries[limit - 1])
+    return entries, None
 
 
 def find_page(book: Book, page_id: UUID) -> Page:

@@ -45,7 +45,6 @@ def list_books(
     user: CurrentUser,
     session: ReadSessionDep,
     media: MediaDep,
-    settings: SettingsDep,
     status_filter: Annotated[BookStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -53,7 +52,7 @@ def list_books(
 ):
     found, next_cursor = books.list_books(session, user.id, status=status_filter, limit=limit, cursor=cursor)
     page = BookPage(
-        items=[book_summary(book, page_length, media, settings) for book, page_length in found],
+        items=[book_summary(entry, media) for entry in found],
         next_cursor=next_cursor,
     )
     return conditional_json(page, if_none_match)
