@@ -76,8 +76,8 @@ def delete_book(session: Session, media: MediaStore, book: Book) -> None:
     session.flush()
 
 
-def encode_cursor(book: LibraryEntry) -> str:
-    raw = json.dumps([book.updated_at.isoformat(), str(book.id)]).encode()
+def encode_cursor(entry: LibraryEntry) -> str:
+    raw = json.dumps([entry.updated_at.isoformat(), str(entry.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

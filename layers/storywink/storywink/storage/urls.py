@@ -93,7 +93,7 @@ class S3Urls:
 
     The object's address (endpoint, addressing style) is botocore's, taken once from a URL it presigns;
     each URL is then signed by SigV4's query-string rules with the window's start as its time, by
-    `_sign_query` below (botocore's own query signer takes about 0.25 ms a URL, this one a tenth of that;
+    `_sign` below (botocore's own query signer takes about 0.25 ms a URL, this one a tenth of that;
     tests/unit/test_media_urls.py checks both give the same signature). Stable as long as the credentials
     are: always locally; in the cloud a Lambda's role credentials change between containers, which is
     why the cloud signs with CloudFront instead."""
@@ -108,7 +108,7 @@ class S3Urls:
         self._s3 = s3
         self._bucket = bucket
         self._address: tuple[str, str, str, list[tuple[str, str]]] | None = None
-        self._signing_keys: dict[tuple[str, str], bytes] = {}
+        self._signing_keys: dict[tuple[str, str, str], bytes] = {}
         self._memo = _Memo()
 
     def url(self, key: str, window: UrlWindow) -> str:
@@ -153,14 +153,16 @@ class S3Urls:
         return self._address
 
     def _signing_key(self, secret: str, date: str, region: str) -> bytes:
-        if (secret, date) not in self._signing_keys:
+        """SigV4's key of the day, derived once a day per secret (four HMACs)."""
+        cached = (secret, date, region)
+        if cached not in self._signing_keys:
             if len(self._signing_keys) > 8:
                 self._signing_keys.clear()
             signing_key = f"AWS4{secret}".encode()
             for part in (date, region, "s3", "aws4_request"):
                 signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
-            self._signing_keys[(secret, date)] = signing_key
-        return self._signing_keys[(secret, date)]
+            self._signing_keys[cached] = signing_key
+        return self._signing_keys[cached]
 
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
